@@ -1,0 +1,496 @@
+// gpu.js kernel sources, generated with every dimension baked in as a literal.
+// Literal bounds matter for correctness, not only speed: a loop whose bound comes
+// from a scalar argument is silently capped at loopMaxIterations on every backend
+// (STACK-NOTES.md). All tensors are flat row-major Float32Arrays; token ids travel
+// as floats (exact below 2^24).
+//
+// Matrix kernels use a 2D output [cols, rows] so thread.x / thread.y are the
+// column and row without an integer division, which the GL backends compute in
+// float and can get wrong for large indices.
+
+export interface KernelSource {
+  /** Cache key: identical keys produce identical kernels. */
+  readonly key: string;
+  readonly source: string;
+  /** gpu.js output: [length] or [cols, rows]. */
+  readonly output: [number] | [number, number];
+}
+
+const sigmoid = (x: string): string => `1 / (1 + Math.exp(-(${x})))`;
+// tanh through one exp: webasm runs Math.tanh as a per-lane JS call (STACK-NOTES.md).
+const tanh = (x: string): string => `2 / (1 + Math.exp(-2 * (${x}))) - 1`;
+
+/** out[m][n] = sum_k a[m,k] * w[n,k] + bias[n] (+ add[m,n]): y = x·Wᵀ + b. */
+export function linearNT(M: number, N: number, K: number, withAdd: boolean): KernelSource {
+  const args = withAdd ? 'a, w, bias, add' : 'a, w, bias';
+  return {
+    key: `linearNT:${M}:${N}:${K}:${withAdd}`,
+    output: [N, M],
+    source: `function(${args}) {
+      const n = this.thread.x; const m = this.thread.y;
+      let s = bias[n];
+      for (let k = 0; k < ${K}; k++) { s += a[m * ${K} + k] * w[n * ${K} + k]; }
+      ${withAdd ? `s += add[m * ${N} + n];` : ''}
+      return s;
+    }`,
+  };
+}
+
+/** out[m][k] = sum_n a[m,n] * b[n,k] (+ add[m,k]): the input gradient dX = dY·W. */
+export function matmulNN(M: number, N: number, K: number, withAdd: boolean): KernelSource {
+  const args = withAdd ? 'a, b, add' : 'a, b';
+  return {
+    key: `matmulNN:${M}:${N}:${K}:${withAdd}`,
+    output: [K, M],
+    source: `function(${args}) {
+      const k = this.thread.x; const m = this.thread.y;
+      let s = 0;
+      for (let n = 0; n < ${N}; n++) { s += a[m * ${N} + n] * b[n * ${K} + k]; }
+      ${withAdd ? `s += add[m * ${K} + k];` : ''}
+      return s;
+    }`,
+  };
+}
+
+/** out[n][k] = sum_m a[m,n] * x[m,k]: the weight gradient dW = dYᵀ·X over a whole window. */
+export function matmulTN(M: number, N: number, K: number): KernelSource {
+  return {
+    key: `matmulTN:${M}:${N}:${K}`,
+    output: [K, N],
+    source: `function(a, x) {
+      const k = this.thread.x; const n = this.thread.y;
+      let s = 0;
+      for (let m = 0; m < ${M}; m++) { s += a[m * ${N} + n] * x[m * ${K} + k]; }
+      return s;
+    }`,
+  };
+}
+
+/** out[n] = sum_m a[m,n]: bias gradients. */
+export function columnSum(M: number, N: number): KernelSource {
+  return {
+    key: `columnSum:${M}:${N}`,
+    output: [N],
+    source: `function(a) {
+      const n = this.thread.x;
+      let s = 0;
+      for (let m = 0; m < ${M}; m++) { s += a[m * ${N} + n]; }
+      return s;
+    }`,
+  };
+}
+
+/** out[r][c] = table[ids[r], c]: embedding lookup for a window. */
+export function gatherRows(R: number, C: number): KernelSource {
+  return {
+    key: `gatherRows:${R}:${C}`,
+    output: [C, R],
+    source: `function(table, ids) {
+      const c = this.thread.x; const r = this.thread.y;
+      const id = ids[r];
+      return table[id * ${C} + c];
+    }`,
+  };
+}
+
+/** out[r][g] = w[g, ids[r]] + bias[g]: one-hot input times Wᵀ, i.e. a column gather. */
+export function gatherColumnsBias(R: number, G: number, V: number): KernelSource {
+  return {
+    key: `gatherColumnsBias:${R}:${G}:${V}`,
+    output: [G, R],
+    source: `function(w, bias, ids) {
+      const g = this.thread.x; const r = this.thread.y;
+      const id = ids[r];
+      return w[g * ${V} + id] + bias[g];
+    }`,
+  };
+}
+
+/**
+ * out[v][c] = sum_r [ids[r] == v] * d[r, c]: scatter-add of row gradients by id,
+ * written gather-style (one thread per output cell) as every gpu.js backend needs.
+ */
+export function scatterRows(R: number, C: number, V: number): KernelSource {
+  return {
+    key: `scatterRows:${R}:${C}:${V}`,
+    output: [C, V],
+    source: `function(d, ids) {
+      const c = this.thread.x; const v = this.thread.y;
+      let s = 0;
+      for (let r = 0; r < ${R}; r++) {
+        if (ids[r] == v) { s += d[r * ${C} + c]; }
+      }
+      return s;
+    }`,
+  };
+}
+
+/** out[g][v] = sum_r [ids[r] == v] * d[r, g]: the one-hot layer's weight gradient [G, V]. */
+export function scatterColumns(R: number, G: number, V: number): KernelSource {
+  return {
+    key: `scatterColumns:${R}:${G}:${V}`,
+    output: [V, G],
+    source: `function(d, ids) {
+      const v = this.thread.x; const g = this.thread.y;
+      let s = 0;
+      for (let r = 0; r < ${R}; r++) {
+        if (ids[r] == v) { s += d[r * ${G} + g]; }
+      }
+      return s;
+    }`,
+  };
+}
+
+/** out[i] = a[i] * b[i]: dropout masks (forward and backward). */
+export function multiply(n: number): KernelSource {
+  return {
+    key: `multiply:${n}`,
+    output: [n],
+    source: `function(a, b) { return a[this.thread.x] * b[this.thread.x]; }`,
+  };
+}
+
+/**
+ * Kernel lines that split gate column j into its block q and unit u, then set
+ * s (index into [B, H]) and base (index of gate block 0 of unit u in [B, G]).
+ * Comparisons instead of a division: GL computes divisions in float.
+ */
+function gateBlock(H: number, blocks: number): string {
+  let lines = 'let q = 0;';
+  for (let k = 1; k < blocks; k++) lines += ` if (j >= ${k * H}) { q = ${k}; }`;
+  return `${lines}
+      const u = j - q * ${H};
+      const s = b * ${H} + u; const base = b * ${blocks * H} + u;`;
+}
+
+// ---- LSTM (PyTorch gate order i, f, g, o) ----
+
+/** Post-activation gates from the two projections: σ for i, f, o; tanh for g. */
+export function lstmGates(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmGates:${B}:${H}`,
+    output: [G, B],
+    source: `function(xp, hp) {
+      const j = this.thread.x;
+      const i = this.thread.y * ${G} + j;
+      const pre = xp[i] + hp[i];
+      if (j >= ${2 * H}) { if (j < ${3 * H}) { return ${tanh('pre')}; } }
+      return ${sigmoid('pre')};
+    }`,
+  };
+}
+
+/** c = f ⊙ c_prev + i ⊙ g. */
+export function lstmCell(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmCell:${B}:${H}`,
+    output: [H, B],
+    source: `function(act, cPrev) {
+      const u = this.thread.x; const b = this.thread.y;
+      const i = b * ${H} + u; const base = b * ${G} + u;
+      return act[base + ${H}] * cPrev[i] + act[base] * act[base + ${2 * H}];
+    }`,
+  };
+}
+
+/** h = o ⊙ tanh(c). */
+export function lstmHidden(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmHidden:${B}:${H}`,
+    output: [H, B],
+    source: `function(act, c) {
+      const u = this.thread.x; const b = this.thread.y;
+      const cv = c[b * ${H} + u];
+      return act[b * ${G} + u + ${3 * H}] * (${tanh('cv')});
+    }`,
+  };
+}
+
+/**
+ * Pre-activation gate gradients at one timestep. dh = dOut + dhNext is the total
+ * gradient reaching h_t; dc = dh·o·(1 − tanh²c) + dcNext the total reaching c_t.
+ */
+export function lstmGatesBackward(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmGatesBackward:${B}:${H}`,
+    output: [G, B],
+    source: `function(dOut, dhNext, dcNext, act, c, cPrev) {
+      const j = this.thread.x; const b = this.thread.y;
+      ${gateBlock(H, 4)}
+      const dh = dOut[s] + dhNext[s];
+      const cv = c[s];
+      const tc = ${tanh('cv')};
+      const ig = act[base]; const fg = act[base + ${H}]; const gg = act[base + ${2 * H}]; const og = act[base + ${3 * H}];
+      if (q == 3) { return dh * tc * og * (1 - og); }
+      const dc = dh * og * (1 - tc * tc) + dcNext[s];
+      if (q == 0) { return dc * gg * ig * (1 - ig); }
+      if (q == 1) { return dc * cPrev[s] * fg * (1 - fg); }
+      return dc * ig * (1 - gg * gg);
+    }`,
+  };
+}
+
+/** dc_prev = dc ⊙ f, with dc as in lstmGatesBackward. */
+export function lstmCellBackward(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmCellBackward:${B}:${H}`,
+    output: [H, B],
+    source: `function(dOut, dhNext, dcNext, act, c) {
+      const u = this.thread.x; const b = this.thread.y;
+      const s = b * ${H} + u; const base = b * ${G} + u;
+      const dh = dOut[s] + dhNext[s];
+      const cv = c[s];
+      const tc = ${tanh('cv')};
+      const dc = dh * act[base + ${3 * H}] * (1 - tc * tc) + dcNext[s];
+      return dc * act[base + ${H}];
+    }`,
+  };
+}
+
+// ---- GRU (PyTorch: r, z, n; n = tanh(x_n + r ⊙ (W_hn h + b_hn))) ----
+
+/** Post-activation r, z, n. */
+export function gruGates(B: number, H: number): KernelSource {
+  const G = 3 * H;
+  return {
+    key: `gruGates:${B}:${H}`,
+    output: [G, B],
+    source: `function(xp, hp) {
+      const j = this.thread.x;
+      const i = this.thread.y * ${G} + j;
+      if (j < ${2 * H}) { return ${sigmoid('xp[i] + hp[i]')}; }
+      const ri = i - ${2 * H};
+      const r = ${sigmoid('xp[ri] + hp[ri]')};
+      return ${tanh('xp[i] + r * hp[i]')};
+    }`,
+  };
+}
+
+/** h = (1 − z) ⊙ n + z ⊙ h_prev. */
+export function gruHidden(B: number, H: number): KernelSource {
+  const G = 3 * H;
+  return {
+    key: `gruHidden:${B}:${H}`,
+    output: [H, B],
+    source: `function(act, hPrev) {
+      const u = this.thread.x; const b = this.thread.y;
+      const i = b * ${H} + u; const base = b * ${G} + u;
+      const z = act[base + ${H}];
+      return (1 - z) * act[base + ${2 * H}] + z * hPrev[i];
+    }`,
+  };
+}
+
+/**
+ * Gradients of the pre-activations at one timestep. With which = 0 the result is
+ * the gradient of the input projection (x·W_ihᵀ + b_ih); with which = 1 that of the
+ * recurrent projection (h·W_hhᵀ + b_hh), which differs only in the n block, where
+ * the reset gate multiplies.
+ */
+export function gruGatesBackward(B: number, H: number, which: 0 | 1): KernelSource {
+  const G = 3 * H;
+  return {
+    key: `gruGatesBackward:${B}:${H}:${which}`,
+    output: [G, B],
+    source: `function(dOut, dhNext, act, hPrev, hp) {
+      const j = this.thread.x; const b = this.thread.y;
+      ${gateBlock(H, 3)}
+      const dh = dOut[s] + dhNext[s];
+      const r = act[base]; const z = act[base + ${H}]; const n = act[base + ${2 * H}];
+      const dnPre = dh * (1 - z) * (1 - n * n);
+      if (q == 2) { return ${which === 0 ? 'dnPre' : 'dnPre * r'}; }
+      if (q == 1) { return dh * (hPrev[s] - n) * z * (1 - z); }
+      return dnPre * hp[base + ${2 * H}] * r * (1 - r);
+    }`,
+  };
+}
+
+/** The part of dh_prev that flows around the projections: dh ⊙ z. */
+export function gruHiddenBackward(B: number, H: number): KernelSource {
+  const G = 3 * H;
+  return {
+    key: `gruHiddenBackward:${B}:${H}`,
+    output: [H, B],
+    source: `function(dOut, dhNext, act) {
+      const u = this.thread.x; const b = this.thread.y;
+      const s = b * ${H} + u;
+      return (dOut[s] + dhNext[s]) * act[b * ${G} + u + ${H}];
+    }`,
+  };
+}
+
+// ---- vanilla tanh RNN ----
+
+export function rnnHidden(B: number, H: number): KernelSource {
+  return {
+    key: `rnnHidden:${B}:${H}`,
+    output: [H * B],
+    source: `function(xp, hp) {
+      const i = this.thread.x;
+      return ${tanh('xp[i] + hp[i]')};
+    }`,
+  };
+}
+
+/** dpre = (dOut + dhNext) ⊙ (1 − h²). */
+export function rnnHiddenBackward(B: number, H: number): KernelSource {
+  return {
+    key: `rnnHiddenBackward:${B}:${H}`,
+    output: [B * H],
+    source: `function(dOut, dhNext, h) {
+      const i = this.thread.x;
+      const hv = h[i];
+      return (dOut[i] + dhNext[i]) * (1 - hv * hv);
+    }`,
+  };
+}
+
+// ---- softmax cross-entropy ----
+
+/** Row-wise log-sum-exp of logits [R, V]. */
+export function rowLogSumExp(R: number, V: number): KernelSource {
+  return {
+    key: `rowLogSumExp:${R}:${V}`,
+    output: [R],
+    source: `function(logits) {
+      const r = this.thread.x;
+      let mx = logits[r * ${V}];
+      for (let v = 1; v < ${V}; v++) { mx = Math.max(mx, logits[r * ${V} + v]); }
+      let s = 0;
+      for (let v = 0; v < ${V}; v++) { s += Math.exp(logits[r * ${V} + v] - mx); }
+      return mx + Math.log(s);
+    }`,
+  };
+}
+
+/** Per-position negative log-likelihood in nats. */
+export function nll(R: number, V: number): KernelSource {
+  return {
+    key: `nll:${R}:${V}`,
+    output: [R],
+    source: `function(logits, lse, targets) {
+      const r = this.thread.x;
+      const t = targets[r];
+      return lse[r] - logits[r * ${V} + t];
+    }`,
+  };
+}
+
+/** dlogits = (softmax − onehot(target)) · weight[r]; weight carries the 1/N of the mean and masks padding. */
+export function softmaxCrossEntropyBackward(R: number, V: number): KernelSource {
+  return {
+    key: `softmaxCrossEntropyBackward:${R}:${V}`,
+    output: [V, R],
+    source: `function(logits, lse, targets, weight) {
+      const v = this.thread.x; const r = this.thread.y;
+      let onehot = 0;
+      if (targets[r] == v) { onehot = 1; }
+      return (Math.exp(logits[r * ${V} + v] - lse[r]) - onehot) * weight[r];
+    }`,
+  };
+}
+
+/** Probabilities at a temperature (for sampling): softmax(logits / temperature) per row. */
+export function softmaxRows(R: number, V: number): KernelSource {
+  return {
+    key: `softmaxRows:${R}:${V}`,
+    output: [V, R],
+    source: `function(logits, invTemperature) {
+      const v = this.thread.x; const r = this.thread.y;
+      let mx = logits[r * ${V}];
+      for (let k = 1; k < ${V}; k++) { mx = Math.max(mx, logits[r * ${V} + k]); }
+      let s = 0;
+      for (let k = 0; k < ${V}; k++) { s += Math.exp((logits[r * ${V} + k] - mx) * invTemperature); }
+      return Math.exp((logits[r * ${V} + v] - mx) * invTemperature) / s;
+    }`,
+  };
+}
+
+// ---- optimizer ----
+
+/** Sums of squares over chunks of `chunk` elements; the few partial sums are added on the host. */
+export function chunkSumSquares(n: number, chunk: number): KernelSource {
+  const chunks = Math.ceil(n / chunk);
+  return {
+    key: `chunkSumSquares:${n}:${chunk}`,
+    output: [chunks],
+    source: `function(g) {
+      const start = this.thread.x * ${chunk};
+      let s = 0;
+      for (let k = 0; k < ${chunk}; k++) {
+        const i = start + k;
+        if (i < ${n}) { const v = g[i]; s += v * v; }
+      }
+      return s;
+    }`,
+  };
+}
+
+/** Adam first moment: m = β1·m + (1 − β1)·g·clip. */
+export function adamFirstMoment(n: number): KernelSource {
+  return {
+    key: `adamFirstMoment:${n}`,
+    output: [n],
+    source: `function(m, g, beta1, clipScale) {
+      const i = this.thread.x;
+      return beta1 * m[i] + (1 - beta1) * g[i] * clipScale;
+    }`,
+  };
+}
+
+/** Adam second moment: v = β2·v + (1 − β2)·(g·clip)². */
+export function adamSecondMoment(n: number): KernelSource {
+  return {
+    key: `adamSecondMoment:${n}`,
+    output: [n],
+    source: `function(v, g, beta2, clipScale) {
+      const i = this.thread.x;
+      const gc = g[i] * clipScale;
+      return beta2 * v[i] + (1 - beta2) * gc * gc;
+    }`,
+  };
+}
+
+/**
+ * Adam step with bias correction folded into the step size and epsilon, and
+ * decoupled weight decay: p ← p − lr·wd·p − stepSize·m / (√v + epsHat).
+ */
+export function adamUpdate(n: number): KernelSource {
+  return {
+    key: `adamUpdate:${n}`,
+    output: [n],
+    source: `function(p, m, v, stepSize, epsHat, decay) {
+      const i = this.thread.x;
+      return p[i] - decay * p[i] - stepSize * m[i] / (Math.sqrt(v[i]) + epsHat);
+    }`,
+  };
+}
+
+/** SGD with momentum: velocity = μ·velocity + g·clip. */
+export function momentumVelocity(n: number): KernelSource {
+  return {
+    key: `momentumVelocity:${n}`,
+    output: [n],
+    source: `function(vel, g, momentum, clipScale) {
+      const i = this.thread.x;
+      return momentum * vel[i] + g[i] * clipScale;
+    }`,
+  };
+}
+
+/** p ← p − lr·velocity. */
+export function momentumUpdate(n: number): KernelSource {
+  return {
+    key: `momentumUpdate:${n}`,
+    output: [n],
+    source: `function(p, vel, lr) {
+      const i = this.thread.x;
+      return p[i] - lr * vel[i];
+    }`,
+  };
+}

@@ -1,0 +1,105 @@
+import { GPU, type IKernelRunShortcut } from 'gpu.js';
+import type { KernelSource } from './kernel-sources.js';
+import type { BackendName } from './probe.js';
+
+/** What a kernel may take: flat float arrays (tensors, ids) and numbers (scalars). */
+export type KernelArg = Float32Array | number;
+
+/**
+ * Compiles gpu.js kernels on first use (one per shape, dimensions baked in) and
+ * runs them, returning flat Float32Arrays whatever output shape the backend hands
+ * back. Records every backend a kernel actually ran on, so a silent gpu.js
+ * fallback (say webasm → cpu) is visible in the backend report instead of hidden.
+ */
+export class KernelRunner {
+  private readonly cache = new Map<string, IKernelRunShortcut>();
+  private readonly executed = new Set<string>();
+  private readonly fallbacks = new Set<string>();
+
+  constructor(
+    private readonly gpu: GPU,
+    readonly backend: BackendName,
+    /** Output cells from which a webasm kernel runs on the worker pool (async contract). */
+    private readonly threadedFrom: number,
+    /** Worker pool size of each threaded webasm kernel. */
+    private readonly threads: number,
+  ) {}
+
+  async run(src: KernelSource, ...args: KernelArg[]): Promise<Float32Array> {
+    const kernel = this.kernel(src);
+    const result: unknown = await kernel(...args);
+    if (!this.executed.has(src.key)) this.noteExecution(src.key, kernel);
+    return flatten(result, src.output);
+  }
+
+  /** Backends that actually executed kernels so far (normally exactly one). */
+  get executedBackends(): string[] {
+    return [...new Set(this.executedModes())];
+  }
+
+  /** Kernels that did not run on the requested backend, with gpu.js's reason. */
+  get fallbackReasons(): string[] {
+    return [...this.fallbacks];
+  }
+
+  destroy(): void {
+    this.gpu.destroy();
+    this.cache.clear();
+  }
+
+  private *executedModes(): Iterable<string> {
+    for (const key of this.executed) {
+      const k = this.cache.get(key);
+      if (k) yield modeOf(k);
+    }
+  }
+
+  private noteExecution(key: string, kernel: IKernelRunShortcut): void {
+    this.executed.add(key);
+    const mode = modeOf(kernel);
+    if (mode !== this.backend) {
+      const reason = (kernel.kernel as { fallbackReason?: string }).fallbackReason ?? 'no reason given';
+      this.fallbacks.add(`${key.split(':')[0]} ran on ${mode} instead of ${this.backend}: ${reason}`);
+    }
+  }
+
+  private kernel(src: KernelSource): IKernelRunShortcut {
+    let k = this.cache.get(src.key);
+    if (k) return k;
+    const cells = src.output.reduce((a, b) => a * b, 1);
+    const asyncMode = this.backend === 'webgpu' || (this.backend === 'webasm' && cells >= this.threadedFrom);
+    k = this.gpu.createKernel(src.source, {
+      output: [...src.output],
+      precision: 'single',
+      tactic: 'precision',
+      asyncMode,
+      ...(this.backend === 'webasm' ? { poolSize: this.threads } : {}),
+    });
+    this.cache.set(src.key, k);
+    return k;
+  }
+}
+
+/** The gpu.js mode that really ran this kernel (it may differ from the requested one). */
+function modeOf(k: IKernelRunShortcut): string {
+  const inner = k.kernel as { constructor: { mode?: string } } | undefined;
+  const mode = inner?.constructor?.mode ?? 'unknown';
+  // gpu.js's headless-gl kernel reports the generic 'gpu' mode.
+  return mode === 'gpu' ? 'headlessgl' : mode;
+}
+
+/** gpu.js returns 2D outputs as an array of rows; make every result one flat row-major array. */
+function flatten(result: unknown, output: readonly number[]): Float32Array {
+  if (result instanceof Float32Array) return result;
+  const rows = result as Float32Array[];
+  const cols = output[0];
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  // webasm hands back views of one fresh buffer, already contiguous: reuse it.
+  if (first.buffer === last.buffer && last.byteOffset - first.byteOffset === (rows.length - 1) * cols * 4) {
+    return new Float32Array(first.buffer, first.byteOffset, rows.length * cols);
+  }
+  const out = new Float32Array(rows.length * cols);
+  for (let r = 0; r < rows.length; r++) out.set(rows[r], r * cols);
+  return out;
+}

@@ -1,0 +1,289 @@
+import * as K from '../compute/kernel-sources.js';
+import type { KernelSource } from '../compute/kernel-sources.js';
+import type { KernelRunner } from '../compute/kernels.js';
+import { gateCount, layerInputSize, type ModelConfig } from './config.js';
+import { paramLayout, views, type ParamLayout } from './params.js';
+import type { RecurrentState } from './state.js';
+
+/**
+ * One window of B parallel streams over T steps, time-major: position t*B + b.
+ * `weights` scales each position's loss: 1/(T·B) everywhere gives the mean
+ * (training); 0 masks a padded position (evaluation of a ragged tail).
+ */
+export interface Window {
+  readonly tokens: Float32Array;
+  readonly targets: Float32Array;
+  readonly weights: Float32Array;
+}
+
+/** Inverted-dropout masks for the inputs of layers 1..L−1, each [T·B, H] of 0 or 1/(1−p). */
+export type DropoutMasks = readonly Float32Array[];
+
+/** What the backward sweep needs from one layer's forward pass. */
+interface LayerTrace {
+  /** Layer input [N, In]; null for the one-hot first layer, whose input is the token ids. */
+  readonly input: Float32Array | null;
+  /** Hidden outputs h_0..h_{T−1} [N, H]. */
+  readonly hidden: Float32Array;
+  /** h_{t−1} for every t [N, H] (h_{−1} is the carried-in state). */
+  readonly hiddenPrev: Float32Array;
+  /** Post-activation gates [N, G] (LSTM, GRU). */
+  readonly gates: Float32Array | null;
+  /** LSTM cell states c_t and c_{t−1} [N, H]. */
+  readonly cell: Float32Array | null;
+  readonly cellPrev: Float32Array | null;
+  /** GRU recurrent projections h·W_hhᵀ + b_hh [N, G] (the reset gate multiplies their n block). */
+  readonly recurrent: Float32Array | null;
+}
+
+export interface ForwardResult {
+  /** Σ weights·nll over the window, in nats (the mean when weights are 1/N). */
+  readonly loss: number;
+  /** Per-position negative log-likelihood [N], nats. */
+  readonly nll: Float32Array;
+  /** Logits [N, V]. */
+  readonly logits: Float32Array;
+  /** State after the window, to carry into the next one. */
+  readonly state: RecurrentState;
+  readonly trace: ForwardTrace;
+}
+
+/** Opaque record of a forward pass, consumed by `backward`. */
+export interface ForwardTrace {
+  readonly params: Float32Array;
+  readonly window: Window;
+  readonly masks: DropoutMasks | null;
+  readonly layers: readonly LayerTrace[];
+  readonly logits: Float32Array;
+  readonly lse: Float32Array;
+}
+
+/** Kernel sources for one (config, B, T), built once so the hot loop only looks them up. */
+function kernelSet(config: ModelConfig, B: number, T: number) {
+  const N = B * T;
+  const H = config.hidden;
+  const V = config.vocabSize;
+  const E = config.embed;
+  const G = gateCount(config.cell) * H;
+  const inputSizes = Array.from({ length: config.layers }, (_, k) => layerInputSize(config, k));
+  return {
+    embed: E > 0 ? K.gatherRows(N, E) : null,
+    embedGrad: E > 0 ? K.scatterRows(N, E, V) : null,
+    oneHotProjection: E > 0 ? null : K.gatherColumnsBias(N, G, V),
+    oneHotGrad: E > 0 ? null : K.scatterColumns(N, G, V),
+    inputProjection: inputSizes.map((In) => K.linearNT(N, G, In, false)),
+    inputGrad: inputSizes.map((In) => K.matmulNN(N, G, In, false)),
+    inputWeightGrad: inputSizes.map((In) => K.matmulTN(N, G, In)),
+    recurrent: K.linearNT(B, G, H, false),
+    recurrentGrad: K.matmulNN(B, G, H, false),
+    recurrentGradAdd: K.matmulNN(B, G, H, true),
+    recurrentWeightGrad: K.matmulTN(N, G, H),
+    gateBiasGrad: K.columnSum(N, G),
+    dropout: K.multiply(N * H),
+    lstmGates: K.lstmGates(B, H),
+    lstmCell: K.lstmCell(B, H),
+    lstmHidden: K.lstmHidden(B, H),
+    lstmGatesBackward: K.lstmGatesBackward(B, H),
+    lstmCellBackward: K.lstmCellBackward(B, H),
+    gruGates: K.gruGates(B, H),
+    gruHidden: K.gruHidden(B, H),
+    gruInputBackward: K.gruGatesBackward(B, H, 0),
+    gruRecurrentBackward: K.gruGatesBackward(B, H, 1),
+    gruHiddenBackward: K.gruHiddenBackward(B, H),
+    rnnHidden: K.rnnHidden(B, H),
+    rnnHiddenBackward: K.rnnHiddenBackward(B, H),
+    decoder: K.linearNT(N, V, H, false),
+    decoderGrad: K.matmulNN(N, V, H, false),
+    decoderWeightGrad: K.matmulTN(N, V, H),
+    decoderBiasGrad: K.columnSum(N, V),
+    logSumExp: K.rowLogSumExp(N, V),
+    nll: K.nll(N, V),
+    lossGrad: K.softmaxCrossEntropyBackward(N, V),
+  };
+}
+
+/**
+ * Embedding → L stacked cells → linear → softmax cross-entropy, forward and
+ * backward through time for a fixed window shape. Every tensor operation is a
+ * gpu.js kernel; the host only slices, concatenates and sums the final losses.
+ *
+ * Shape of the step: a whole window's input projection is one product
+ * ([T·B, In]·W_ihᵀ); only h·W_hhᵀ runs per timestep; weight gradients are one
+ * product over the window after the backward sweep.
+ */
+export class Network {
+  readonly layout: ParamLayout;
+  private readonly k: ReturnType<typeof kernelSet>;
+  private readonly G: number;
+
+  constructor(
+    private readonly runner: KernelRunner,
+    readonly config: ModelConfig,
+    readonly batch: number,
+    readonly seq: number,
+  ) {
+    this.layout = paramLayout(config);
+    this.k = kernelSet(config, batch, seq);
+    this.G = gateCount(config.cell) * config.hidden;
+  }
+
+  private run(src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> {
+    return this.runner.run(src, ...args);
+  }
+
+  async forward(params: Float32Array, window: Window, state: RecurrentState, masks: DropoutMasks | null = null): Promise<ForwardResult> {
+    const { config, batch: B, seq: T } = this;
+    const H = config.hidden;
+    const p = views(this.layout, params);
+    const layers: LayerTrace[] = [];
+    const hOut: Float32Array[] = [];
+    const cOut: Float32Array[] = [];
+    let below: Float32Array | null = null;
+    for (let l = 0; l < config.layers; l++) {
+      const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
+      const b_ih = p.get(`rnn.bias_ih_l${l}`)!;
+      let input: Float32Array | null;
+      let projected: Float32Array;
+      if (l === 0 && this.k.oneHotProjection) {
+        input = null;
+        projected = await this.run(this.k.oneHotProjection, W_ih, b_ih, window.tokens);
+      } else {
+        if (l === 0) input = await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
+        else input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
+        projected = await this.run(this.k.inputProjection[l], input, W_ih, b_ih);
+      }
+      const trace = await this.recur(l, p, projected, input, state);
+      layers.push(trace);
+      hOut.push(trace.hidden.slice((T - 1) * B * H));
+      if (trace.cell) cOut.push(trace.cell.slice((T - 1) * B * H));
+      below = trace.hidden;
+    }
+    const logits = await this.run(this.k.decoder, below!, p.get('decoder.weight')!, p.get('decoder.bias')!);
+    const lse = await this.run(this.k.logSumExp, logits);
+    const nll = await this.run(this.k.nll, logits, lse, window.targets);
+    let loss = 0;
+    for (let i = 0; i < nll.length; i++) loss += window.weights[i] * nll[i];
+    return {
+      loss,
+      nll,
+      logits,
+      state: { h: hOut, c: config.cell === 'lstm' ? cOut : null },
+      trace: { params, window, masks, layers, logits, lse },
+    };
+  }
+
+  /** The time loop of one layer: only the recurrent product runs per step. */
+  private async recur(l: number, p: Map<string, Float32Array>, projected: Float32Array, input: Float32Array | null, state: RecurrentState): Promise<LayerTrace> {
+    const { config, batch: B, seq: T, G } = this;
+    const H = config.hidden;
+    const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
+    const b_hh = p.get(`rnn.bias_hh_l${l}`)!;
+    const cell = config.cell;
+    const hidden = new Float32Array(T * B * H);
+    const hiddenPrev = new Float32Array(T * B * H);
+    const gates = cell === 'rnn' ? null : new Float32Array(T * B * G);
+    const cellSeq = cell === 'lstm' ? new Float32Array(T * B * H) : null;
+    const cellPrev = cell === 'lstm' ? new Float32Array(T * B * H) : null;
+    const recurrent = cell === 'gru' ? new Float32Array(T * B * G) : null;
+    let h = state.h[l];
+    let c = state.c ? state.c[l] : null;
+    for (let t = 0; t < T; t++) {
+      hiddenPrev.set(h, t * B * H);
+      const xp = projected.subarray(t * B * G, (t + 1) * B * G);
+      const hp = await this.run(this.k.recurrent, h, W_hh, b_hh);
+      if (cell === 'lstm') {
+        cellPrev!.set(c!, t * B * H);
+        const act = await this.run(this.k.lstmGates, xp, hp);
+        c = await this.run(this.k.lstmCell, act, c!);
+        h = await this.run(this.k.lstmHidden, act, c);
+        gates!.set(act, t * B * G);
+        cellSeq!.set(c, t * B * H);
+      } else if (cell === 'gru') {
+        const act = await this.run(this.k.gruGates, xp, hp);
+        h = await this.run(this.k.gruHidden, act, h);
+        gates!.set(act, t * B * G);
+        recurrent!.set(hp, t * B * G);
+      } else {
+        h = await this.run(this.k.rnnHidden, xp, hp);
+      }
+      hidden.set(h, t * B * H);
+    }
+    return { input, hidden, hiddenPrev, gates, cell: cellSeq, cellPrev, recurrent };
+  }
+
+  /** Gradients of the forward pass's loss, laid out like the parameters. */
+  async backward(trace: ForwardTrace): Promise<Float32Array> {
+    const { config } = this;
+    const p = views(this.layout, trace.params);
+    const grads = new Float32Array(this.layout.total);
+    const g = views(this.layout, grads);
+    const top = trace.layers[config.layers - 1].hidden;
+    const { tokens, targets, weights } = trace.window;
+    const dLogits = await this.run(this.k.lossGrad, trace.logits, trace.lse, targets, weights);
+    g.get('decoder.weight')!.set(await this.run(this.k.decoderWeightGrad, dLogits, top));
+    g.get('decoder.bias')!.set(await this.run(this.k.decoderBiasGrad, dLogits));
+    let dOut = await this.run(this.k.decoderGrad, dLogits, p.get('decoder.weight')!);
+    for (let l = config.layers - 1; l >= 0; l--) {
+      const layer = trace.layers[l];
+      const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
+      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut);
+      g.get(`rnn.weight_hh_l${l}`)!.set(await this.run(this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev));
+      g.get(`rnn.bias_hh_l${l}`)!.set(await this.run(this.k.gateBiasGrad, dRecurrentProj));
+      g.get(`rnn.bias_ih_l${l}`)!.set(await this.run(this.k.gateBiasGrad, dInputProj));
+      if (layer.input === null) {
+        g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
+        continue;
+      }
+      g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.inputWeightGrad[l], dInputProj, layer.input));
+      const dInput = await this.run(this.k.inputGrad[l], dInputProj, W_ih);
+      if (l === 0) {
+        g.get('embedding.weight')!.set(await this.run(this.k.embedGrad!, dInput, tokens));
+      } else {
+        dOut = trace.masks ? await this.run(this.k.dropout, dInput, trace.masks[l - 1]) : dInput;
+      }
+    }
+    return grads;
+  }
+
+  /**
+   * Backward through time for one layer, given dOut = ∂loss/∂h_t for every t from
+   * above. Returns the gradients of the input projection and of the recurrent
+   * projection for the whole window ([N, G] each; the same array except for GRU).
+   */
+  private async sweepBack(l: number, p: Map<string, Float32Array>, layer: LayerTrace, dOut: Float32Array): Promise<[Float32Array, Float32Array]> {
+    const { config, batch: B, seq: T, G } = this;
+    const H = config.hidden;
+    const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
+    const dInputProj = new Float32Array(T * B * G);
+    const dRecurrentProj = config.cell === 'gru' ? new Float32Array(T * B * G) : dInputProj;
+    let dhNext: Float32Array = new Float32Array(B * H);
+    let dcNext: Float32Array = new Float32Array(B * H);
+    const rows = (a: Float32Array, t: number, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
+    for (let t = T - 1; t >= 0; t--) {
+      const dOutT = rows(dOut, t, H);
+      if (config.cell === 'lstm') {
+        const act = rows(layer.gates!, t, G);
+        const c = rows(layer.cell!, t, H);
+        const dPre = await this.run(this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, rows(layer.cellPrev!, t, H));
+        dcNext = await this.run(this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
+        dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
+        dInputProj.set(dPre, t * B * G);
+      } else if (config.cell === 'gru') {
+        const act = rows(layer.gates!, t, G);
+        const hPrev = rows(layer.hiddenPrev, t, H);
+        const hp = rows(layer.recurrent!, t, G);
+        const dIn = await this.run(this.k.gruInputBackward, dOutT, dhNext, act, hPrev, hp);
+        const dRec = await this.run(this.k.gruRecurrentBackward, dOutT, dhNext, act, hPrev, hp);
+        const direct = await this.run(this.k.gruHiddenBackward, dOutT, dhNext, act);
+        dhNext = await this.run(this.k.recurrentGradAdd, dRec, W_hh, direct);
+        dInputProj.set(dIn, t * B * G);
+        dRecurrentProj.set(dRec, t * B * G);
+      } else {
+        const dPre = await this.run(this.k.rnnHiddenBackward, dOutT, dhNext, rows(layer.hidden, t, H));
+        dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
+        dInputProj.set(dPre, t * B * G);
+      }
+    }
+    return [dInputProj, dRecurrentProj];
+  }
+}

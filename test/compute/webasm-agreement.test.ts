@@ -1,0 +1,3 @@
+import { agreementSuite } from '../support/agreement.js';
+
+agreementSuite('webasm');

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Compute } from '../../src/compute/backend.js';
+import { CELL_TYPES, type ModelConfig } from '../../src/model/config.js';
+import { Network } from '../../src/model/network.js';
+import { views } from '../../src/model/params.js';
+import { REQUIRED_BACKENDS, openBackend } from '../support/backends.js';
+import { relativeError } from '../support/compare.js';
+import { randomCase } from '../support/random-case.js';
+import { finiteDifferenceGradient, referenceLoss } from '../support/reference-model.js';
+
+// Central differences are taken on a float64 reference of the same math, where
+// eps = 1e-5 leaves an error near 1e-10 (truncation ~eps², rounding ~1e-16/eps);
+// what remains is the kernels' float32 rounding, measured at ≤ 4e-7 per tensor
+// (‖Δ‖∞ / ‖g‖∞). The bound 1e-5 leaves room for other float32 summation orders
+// while still catching any wrong term, which shows up at 1e-2 or more.
+const EPS = 1e-5;
+const GRAD_TOLERANCE = 1e-5;
+const LOSS_TOLERANCE = 1e-6;
+
+const variants: { label: string; layers: number; embed: number; dropout: number }[] = [
+  { label: '1 layer', layers: 1, embed: 4, dropout: 0 },
+  { label: '2 layers with dropout', layers: 2, embed: 4, dropout: 0.3 },
+  { label: '1 layer one-hot', layers: 1, embed: 0, dropout: 0 },
+];
+
+for (const backend of REQUIRED_BACKENDS) {
+  describe(`gradients on ${backend} match finite differences`, () => {
+    let compute: Compute;
+    beforeAll(async () => {
+      compute = await openBackend(backend);
+    });
+    afterAll(() => compute?.runner.destroy());
+
+    for (const cell of CELL_TYPES) {
+      for (const v of variants) {
+        it(`${cell}, ${v.label}`, async () => {
+          const config: ModelConfig = { cell, vocabSize: 7, embed: v.embed, hidden: 5, layers: v.layers, dropout: v.dropout };
+          const c = randomCase(config, 2, 3, 11);
+          const net = new Network(compute.runner, config, c.B, c.T);
+          const forward = await net.forward(c.params, c.window, c.state, c.masks);
+          const grads = await net.backward(forward.trace);
+
+          const loss = (p: Float64Array): number => referenceLoss(config, p, c.window, c.state, c.B, c.T, c.masks);
+          const exact = Float64Array.from(c.params);
+          expect(Math.abs(forward.loss - loss(exact)) / loss(exact)).toBeLessThan(LOSS_TOLERANCE);
+          const numeric = finiteDifferenceGradient(exact, loss, EPS);
+
+          const ours = views(net.layout, grads);
+          for (const s of net.layout.specs) {
+            const err = relativeError(ours.get(s.name)!, numeric.subarray(s.offset, s.offset + s.size));
+            expect(err, `${s.name} relative error`).toBeLessThan(GRAD_TOLERANCE);
+          }
+          expect(compute.runner.executedBackends).toEqual([backend]);
+        });
+      }
+    }
+  });
+}
