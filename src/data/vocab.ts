@@ -1,0 +1,111 @@
+import { DataError } from './errors.js';
+
+/** How a character vocabulary is stored in checkpoint metadata. */
+export interface CharVocabJSON {
+  type: 'char';
+  /** Symbols sorted by code point; a symbol's id is its index. */
+  symbols: string[];
+}
+
+/**
+ * Character vocabulary by Unicode code point: an emoji or any other astral
+ * character is one symbol, never two UTF-16 halves, so the model can never
+ * sample half a character. Ids follow code point order, so the same set of
+ * characters always gets the same ids whatever order the text shows them in.
+ */
+export class CharVocab {
+  readonly symbols: readonly string[];
+  private readonly ids: Map<number, number>;
+
+  private constructor(codePoints: readonly number[]) {
+    this.symbols = Object.freeze(codePoints.map((cp) => String.fromCodePoint(cp)));
+    this.ids = new Map(codePoints.map((cp, id) => [cp, id]));
+  }
+
+  static fromText(text: string): CharVocab {
+    const seen = new Set<number>();
+    for (const ch of text) seen.add(ch.codePointAt(0) as number);
+    if (seen.size === 0) {
+      throw new DataError('Cannot build a vocabulary from empty text.');
+    }
+    return new CharVocab([...seen].sort((a, b) => a - b));
+  }
+
+  /** Rebuilds a vocabulary from checkpoint metadata, refusing anything malformed. */
+  static fromJSON(value: unknown): CharVocab {
+    if (typeof value !== 'object' || value === null || (value as { type?: unknown }).type !== 'char') {
+      throw new DataError('The stored vocabulary is not a character vocabulary.');
+    }
+    const symbols = (value as { symbols?: unknown }).symbols;
+    if (!Array.isArray(symbols) || symbols.length === 0) {
+      throw new DataError('The stored character vocabulary has no symbols.');
+    }
+    const codePoints: number[] = [];
+    for (const symbol of symbols) {
+      const cp = typeof symbol === 'string' ? singleCodePoint(symbol) : undefined;
+      if (cp === undefined) {
+        throw new DataError(`The stored character vocabulary has an entry that is not one character: ${JSON.stringify(symbol)}.`);
+      }
+      const previous = codePoints[codePoints.length - 1];
+      if (previous !== undefined && cp <= previous) {
+        throw new DataError('The stored character vocabulary is not in strictly increasing code point order.');
+      }
+      codePoints.push(cp);
+    }
+    return new CharVocab(codePoints);
+  }
+
+  get size(): number {
+    return this.symbols.length;
+  }
+
+  has(symbol: string): boolean {
+    const cp = singleCodePoint(symbol);
+    return cp !== undefined && this.ids.has(cp);
+  }
+
+  encode(text: string): Int32Array {
+    // Sized for the worst case (all BMP), then trimmed: avoids a second pass to count code points.
+    const out = new Int32Array(text.length);
+    let n = 0;
+    for (let i = 0; i < text.length; ) {
+      const cp = text.codePointAt(i) as number;
+      const id = this.ids.get(cp);
+      if (id === undefined) {
+        throw new DataError(`The character ${describe(cp)} is not in the vocabulary.`);
+      }
+      out[n++] = id;
+      i += cp > 0xffff ? 2 : 1;
+    }
+    return n === out.length ? out : out.slice(0, n);
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    const parts: string[] = new Array<string>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const symbol = Number.isInteger(id) ? this.symbols[id] : undefined;
+      if (symbol === undefined) {
+        throw new DataError(`Token id ${id} is outside the vocabulary of ${this.size} symbols.`);
+      }
+      parts[i] = symbol;
+    }
+    return parts.join('');
+  }
+
+  toJSON(): CharVocabJSON {
+    return { type: 'char', symbols: [...this.symbols] };
+  }
+}
+
+function singleCodePoint(symbol: string): number | undefined {
+  const cp = symbol.codePointAt(0);
+  if (cp === undefined) return undefined;
+  return symbol.length === (cp > 0xffff ? 2 : 1) ? cp : undefined;
+}
+
+/** Shows the character and its code point, so invisible ones (tabs, ZWJ) are still identifiable. */
+function describe(cp: number): string {
+  const hex = cp.toString(16).toUpperCase().padStart(4, '0');
+  return `${JSON.stringify(String.fromCodePoint(cp))} (U+${hex})`;
+}
