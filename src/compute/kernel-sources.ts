@@ -14,6 +14,25 @@ export interface KernelSource {
   readonly source: string;
   /** gpu.js output: [length] or [cols, rows]. */
   readonly output: [number] | [number, number];
+  /**
+   * Set on the matrix products, so a backend with a faster product primitive
+   * can run them there (same arguments, same result layout) instead.
+   */
+  readonly product?: Product;
+}
+
+/**
+ * A matrix product over row-major operands, named by which operand is transposed:
+ * nt: out[M,N] = a[M,K]·w[N,K]ᵀ + bias[N] (+ add[M,N]);  args (a, w, bias[, add])
+ * nn: out[M,K] = a[M,N]·b[N,K] (+ add[M,K]);               args (a, b[, add])
+ * tn: out[N,K] = a[M,N]ᵀ·x[M,K];                           args (a, x)
+ */
+export interface Product {
+  readonly kind: 'nt' | 'nn' | 'tn';
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly add: boolean;
 }
 
 const sigmoid = (x: string): string => `1 / (1 + Math.exp(-(${x})))`;
@@ -26,6 +45,7 @@ export function linearNT(M: number, N: number, K: number, withAdd: boolean): Ker
   return {
     key: `linearNT:${M}:${N}:${K}:${withAdd}`,
     output: [N, M],
+    product: { kind: 'nt', M, N, K, add: withAdd },
     source: `function(${args}) {
       const n = this.thread.x; const m = this.thread.y;
       let s = bias[n];
@@ -42,6 +62,7 @@ export function matmulNN(M: number, N: number, K: number, withAdd: boolean): Ker
   return {
     key: `matmulNN:${M}:${N}:${K}:${withAdd}`,
     output: [K, M],
+    product: { kind: 'nn', M, N, K, add: withAdd },
     source: `function(${args}) {
       const k = this.thread.x; const m = this.thread.y;
       let s = 0;
@@ -57,6 +78,7 @@ export function matmulTN(M: number, N: number, K: number): KernelSource {
   return {
     key: `matmulTN:${M}:${N}:${K}`,
     output: [K, N],
+    product: { kind: 'tn', M, N, K, add: false },
     source: `function(a, x) {
       const k = this.thread.x; const n = this.thread.y;
       let s = 0;
@@ -457,16 +479,16 @@ export function adamSecondMoment(n: number): KernelSource {
 }
 
 /**
- * Adam step with bias correction folded into the step size and epsilon, and
- * decoupled weight decay: p ← p − lr·wd·p − stepSize·m / (√v + epsHat).
+ * Adam step with the bias corrections folded into the step size and epsilon
+ * (PyTorch's update, rearranged): p ← p − stepSize·m / (√v + epsHat).
  */
 export function adamUpdate(n: number): KernelSource {
   return {
     key: `adamUpdate:${n}`,
     output: [n],
-    source: `function(p, m, v, stepSize, epsHat, decay) {
+    source: `function(p, m, v, stepSize, epsHat) {
       const i = this.thread.x;
-      return p[i] - decay * p[i] - stepSize * m[i] / (Math.sqrt(v[i]) + epsHat);
+      return p[i] - stepSize * m[i] / (Math.sqrt(v[i]) + epsHat);
     }`,
   };
 }
