@@ -36,7 +36,7 @@ describe('optimizer kernels', () => {
 
   it('three Adam steps match torch.optim.Adam', async () => {
     const opt = new Optimizer(compute.runner, DEFAULT_OPTIMIZER, n);
-    let params = p0;
+    let params: Float32Array = p0;
     let state = initialOptimizerState(DEFAULT_OPTIMIZER, n);
     for (const g of grads) ({ params, state } = await opt.update(params, g, state, 0.01, 1));
     const expected = torchAdam(Float64Array.from(p0), grads.map((g) => Float64Array.from(g)), 0.01, 0.9, 0.999, 1e-8);
@@ -48,7 +48,7 @@ describe('optimizer kernels', () => {
   it('SGD with momentum follows v = μv + g, p = p − lr·v', async () => {
     const config = { ...DEFAULT_OPTIMIZER, kind: 'sgd' as const, momentum: 0.5 };
     const opt = new Optimizer(compute.runner, config, n);
-    let params = p0;
+    let params: Float32Array = p0;
     let state = initialOptimizerState(config, n);
     for (const g of grads.slice(0, 2)) ({ params, state } = await opt.update(params, g, state, 0.1, 1));
     const i = 17;
