@@ -1,0 +1,36 @@
+import type { Argv } from 'yargs';
+import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
+import { CELL_TYPES, type CellType } from '../model/config.js';
+import { BENCH_CONFIGS, benchTraining, type BenchConfigName } from '../train/bench.js';
+
+export function benchCommand(y: Argv): Argv {
+  return y.command(
+    'bench',
+    'Training throughput on a standard configuration: one JSON line with --json',
+    (a) =>
+      a
+        .option('config', { choices: Object.keys(BENCH_CONFIGS) as BenchConfigName[], default: 'medium' as BenchConfigName, describe: 'DESIGN.md benchmark configuration' })
+        .option('cell', { choices: CELL_TYPES, default: 'lstm' as CellType })
+        .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest })
+        .option('steps', { type: 'number', default: 5, describe: 'timed steps (median reported)' })
+        .option('warmup', { type: 'number', default: 1, describe: 'untimed steps first (kernel compilation)' })
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object on stdout' })
+        .check((argv) => {
+          if (!Number.isInteger(argv.steps) || argv.steps < 1) throw new Error('--steps must be a whole number of at least 1.');
+          if (!Number.isInteger(argv.warmup) || argv.warmup < 0) throw new Error('--warmup must be a whole number of at least 0.');
+          return true;
+        }),
+    async (argv) => {
+      const compute = await selectBackend(argv.backend);
+      const r = await benchTraining(compute, argv.config, argv.cell, argv.steps, argv.warmup);
+      compute.runner.destroy();
+      if (argv.json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+      } else {
+        process.stdout.write(
+          `${r.config} ${r.cell} on ${r.backend}: ${r.charsPerSec} chars/s (median step ${r.stepMs} ms, ${r.params} parameters, peak RSS ${r.rssMb} MB)\n`,
+        );
+      }
+    },
+  );
+}

@@ -1,0 +1,16 @@
+import { BackendError } from '../compute/backend.js';
+
+/** Errors whose message is written for the person at the terminal: print it, no stack trace. */
+const USER_ERRORS: readonly (new (...args: never[]) => Error)[] = [BackendError];
+
+/** One clear sentence on stderr and a non-zero exit; a stack trace only for what is a bug in charlm. */
+export function reportAndExit(error: unknown): never {
+  if (error instanceof Error && USER_ERRORS.some((t) => error instanceof t)) {
+    process.stderr.write(`charlm: ${error.message}\n`);
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`charlm: unexpected error (a bug in charlm, please report it): ${message}\n`);
+    if (process.env.CHARLM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  }
+  process.exit(1);
+}

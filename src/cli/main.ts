@@ -1,0 +1,31 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { benchCommand } from './bench.js';
+import { reportAndExit } from './errors.js';
+
+// `charlm … | head -1` closes the pipe early; that is not an error worth a trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  reportAndExit(e);
+});
+
+const cli = benchCommand(yargs(hideBin(process.argv)))
+  .scriptName('charlm')
+  .usage('$0 <command> [options]\n\nA character-level language-model workbench: train LSTM / GRU / RNN models on gpu.js.')
+  .demandCommand(1, 'Name a command; `charlm --help` lists them.')
+  .strict()
+  .help()
+  .version(false)
+  // yargs' own message (unknown flag, bad choice, failed check) comes with a usage hint;
+  // an error thrown by a command arrives without a message and is reported as itself.
+  .fail((message, error) => {
+    if (!message) reportAndExit(error);
+    process.stderr.write(`charlm: ${message}\nRun \`charlm --help\` for usage.\n`);
+    process.exit(1);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (error) {
+  reportAndExit(error);
+}
