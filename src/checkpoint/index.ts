@@ -1,0 +1,3 @@
+export { CheckpointError } from './errors.js';
+export { encodeSafetensors, decodeSafetensors, CHECKSUMS_KEY, type Tensor, type Tensors, type Safetensors } from './safetensors.js';
+export { writeFileAtomic } from './atomic.js';
