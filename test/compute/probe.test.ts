@@ -49,6 +49,7 @@ describe('backend probes', () => {
   });
 
   it('webgpu after headlessgl in one process explains the GL clash instead of throwing', async () => {
+    expect(probeHeadlessGL().available).toBe(true);
     const probe = await probeWebGPU();
     expect(probe).toMatchObject({ backend: 'webgpu', available: false, hardware: false });
     expect(probe.detail).toMatch(/headless-gl already holds a GL context/);

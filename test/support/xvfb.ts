@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import type { Readable } from 'node:stream';
 
 const FIRST_DISPLAY = 99;
 const LAST_DISPLAY = 199;
@@ -47,34 +48,41 @@ async function findOrStartDisplay(): Promise<string> {
 
 async function startXvfb(n: number): Promise<string> {
   const display = `:${n}`;
-  const child = spawn('Xvfb', [display, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // -displayfd makes Xvfb write the display number once it accepts
+  // connections. Polling the socket instead could see another worker's server
+  // that won the race for the same number while this one is failing.
+  const child = spawn('Xvfb', [display, '-screen', '0', '1024x768x24', '-nolisten', 'tcp', '-displayfd', '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-2000);
   });
-  const exited = new Promise<never>((_, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) =>
-      reject(new Error(`Xvfb ${display} exited (${signal ?? code}) before accepting connections: ${stderr.trim()}`)),
-    );
-  });
-  exited.catch(() => {});
-
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const ready = child.stdio[3] as Readable;
   try {
-    while (true) {
-      await Promise.race([exited, delay(50)]);
-      if (await displayAnswers(display)) break;
-      if (Date.now() > deadline) throw new Error(`Xvfb ${display} did not accept connections within ${START_TIMEOUT_MS / 1000} s`);
-    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`Xvfb ${display} did not accept connections within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      ready.setEncoding('utf8').once('data', () => settle());
+      child.once('error', settle);
+      child.once('exit', (code, signal) =>
+        settle(new Error(`Xvfb ${display} exited (${signal ?? code}) before accepting connections: ${stderr.trim()}`)),
+      );
+    });
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
   child.removeAllListeners('exit');
   child.stderr?.removeAllListeners('data').resume();
+  ready.resume();
   stopWithThisProcess(child);
   return display;
 }
@@ -82,7 +90,7 @@ async function startXvfb(n: number): Promise<string> {
 function stopWithThisProcess(child: ChildProcess): void {
   // Not a child's stdio or handle the event loop would wait on.
   child.unref();
-  (child.stderr as { unref?: () => void } | null)?.unref?.();
+  for (const stream of [child.stderr, child.stdio[3]]) (stream as { unref?: () => void } | null)?.unref?.();
   process.once('exit', () => child.kill('SIGTERM'));
   // A worker killed by a signal never runs 'exit' handlers; a detached shell
   // waits for this process to go and then stops the server, so no Xvfb is
@@ -96,8 +104,10 @@ function stopWithThisProcess(child: ChildProcess): void {
   watcher.unref();
 }
 
-// A display "works" when its X server accepts a connection: the Unix socket
-// for local displays (":N", "unix:N"), TCP port 6000+N for "host:N".
+// A display "works" when its X server completes the X11 connection setup:
+// over the Unix socket for ":N" / "unix:N", TCP port 6000+N for "host:N".
+// The setup is sent without credentials; a server that asks for them (as one
+// started by xvfb-run does) counts only when XAUTHORITY names a cookie file.
 function displayAnswers(display: string): Promise<boolean> {
   const match = /^(?<host>[^:]*):(?<n>\d+)(?:\.\d+)?$/.exec(display);
   if (!match?.groups) return Promise.resolve(false);
@@ -107,24 +117,27 @@ function displayAnswers(display: string): Promise<boolean> {
     ? [{ path: `/tmp/.X11-unix/X${n}` }, { path: `\0/tmp/.X11-unix/X${n}` }]
     : [{ host, port: 6000 + Number(n) }];
   return attempts.reduce<Promise<boolean>>(
-    (earlier, target) => earlier.then((ok) => ok || canConnect(target)),
+    (earlier, target) => earlier.then((ok) => ok || handshake(target)),
     Promise.resolve(false),
   );
 }
 
-function canConnect(target: { path: string } | { host: string; port: number }): Promise<boolean> {
+function handshake(target: { path: string } | { host: string; port: number }): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = 'path' in target ? connect(target.path) : connect(target.port, target.host);
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
+    socket.setTimeout(2000, () => done(false));
     socket.once('error', () => done(false));
+    socket.once('connect', () => {
+      // Little-endian setup request, protocol 11.0, no authorisation.
+      socket.write(Buffer.from([0x6c, 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    });
+    socket.once('data', (reply: Buffer) => {
+      // First reply byte: 1 success, 0 failed, 2 authenticate.
+      done(reply[0] === 1 || (reply[0] !== undefined && Boolean(process.env.XAUTHORITY)));
+    });
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
