@@ -1,7 +1,10 @@
+import { CheckpointError } from '../checkpoint/errors.js';
 import { BackendError } from '../compute/backend.js';
+import { DataError } from '../data/errors.js';
+import { TrainingError } from '../train/trainer.js';
 
 /** Errors whose message is written for the person at the terminal: print it, no stack trace. */
-const USER_ERRORS: readonly (new (...args: never[]) => Error)[] = [BackendError];
+const USER_ERRORS: readonly (new (...args: never[]) => Error)[] = [BackendError, CheckpointError, DataError, TrainingError];
 
 /** One clear sentence on stderr and a non-zero exit; a stack trace only for what is a bug in charlm. */
 export function reportAndExit(error: unknown): never {

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench.js';
 import { reportAndExit } from './errors.js';
+import { trainCommand } from './train.js';
 
 // `charlm … | head -1` closes the pipe early; that is not an error worth a trace.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -9,7 +10,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   reportAndExit(e);
 });
 
-const cli = benchCommand(yargs(hideBin(process.argv)))
+const cli = trainCommand(benchCommand(yargs(hideBin(process.argv))))
   .scriptName('charlm')
   .usage('$0 <command> [options]\n\nA character-level language-model workbench: train LSTM / GRU / RNN models on gpu.js.')
   .demandCommand(1, 'Name a command; `charlm --help` lists them.')

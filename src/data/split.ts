@@ -51,11 +51,11 @@ export function validateSplit(percents: SplitPercents): void {
   }
 }
 
-/** Parses the command-line form "90/5/5". */
+/** Parses the command-line form "90,5,5" (or "90/5/5"). */
 export function parseSplit(text: string): SplitPercents {
-  const parts = text.split('/');
+  const parts = text.split(/[,/]/);
   if (parts.length !== 3 || parts.some((p) => !/^\s*\d+\s*$/.test(p))) {
-    throw new DataError(`The split must look like 90/5/5 (train/val/test percentages), not ${JSON.stringify(text)}.`);
+    throw new DataError(`The split must look like 90,5,5 (train,val,test percentages), not ${JSON.stringify(text)}.`);
   }
   const [train, val, test] = parts.map(Number);
   const percents = { train, val, test };

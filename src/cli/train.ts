@@ -1,0 +1,232 @@
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { CheckpointError } from '../checkpoint/errors.js';
+import { loadCheckpoint } from '../checkpoint/run-checkpoint.js';
+import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
+import { loadCorpus } from '../data/corpus.js';
+import { parseSplit, splitIds } from '../data/split.js';
+import { CharVocab } from '../data/vocab.js';
+import { CELL_TYPES, type CellType, type ModelConfig } from '../model/config.js';
+import { Rng } from '../model/rng.js';
+import { Sampler } from '../sample/sampler.js';
+import { parseTrainConfig, type Budget, type TrainConfig } from '../train/config.js';
+import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
+import { parseProgress } from '../train/progress.js';
+import type { Schedule } from '../train/schedule.js';
+import { Trainer } from '../train/trainer.js';
+import { jsonLog, plainLog } from './train-log.js';
+import { primeIds } from '../sample/prime.js';
+
+/** Defaults for a first run; `npm start` trains with exactly these (README: "Defaults"). */
+export const TRAIN_DEFAULTS = {
+  cell: 'lstm' as CellType,
+  layers: 2,
+  hidden: 128,
+  embed: 64,
+  dropout: 0,
+  batch: 32,
+  seq: 64,
+  lr: 2e-3,
+  clip: 5,
+  epochs: 10,
+  evalEvery: 250,
+  sampleEvery: 100,
+  sampleLength: 200,
+  temperature: 0.8,
+  seed: 1,
+  split: '90,5,5',
+};
+
+const positiveInt = (name: string, v: number | undefined): void => {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${name} must be a whole number of at least 1 (got ${v}).`);
+};
+const nonNegativeInt = (name: string, v: number | undefined): void => {
+  if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new Error(`--${name} must be a whole number of at least 0 (got ${v}).`);
+};
+const positiveNumber = (name: string, v: number | undefined): void => {
+  if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new Error(`--${name} must be a number greater than 0 (got ${v}).`);
+};
+
+export function trainCommand(y: Argv): Argv {
+  return y.command(
+    'train <corpus>',
+    'Train a model on a text file, a folder of text files, or a bundled corpus',
+    (a) =>
+      a
+        .positional('corpus', { type: 'string', demandOption: true, describe: 'text file, folder, or bundled name (charlm corpora)' })
+        .option('cell', { choices: CELL_TYPES, describe: `recurrent cell [default: ${TRAIN_DEFAULTS.cell}]` })
+        .option('layers', { type: 'number', describe: `stacked layers [default: ${TRAIN_DEFAULTS.layers}]` })
+        .option('hidden', { type: 'number', describe: `hidden units per layer [default: ${TRAIN_DEFAULTS.hidden}]` })
+        .option('embed', { type: 'number', describe: `embedding width, 0 for one-hot input [default: ${TRAIN_DEFAULTS.embed}]` })
+        .option('dropout', { type: 'number', describe: `dropout between layers, in [0, 1) [default: ${TRAIN_DEFAULTS.dropout}]` })
+        .option('batch', { type: 'number', describe: `parallel streams per step [default: ${TRAIN_DEFAULTS.batch}]` })
+        .option('seq', { type: 'number', describe: `BPTT window length [default: ${TRAIN_DEFAULTS.seq}]` })
+        .option('lr', { type: 'number', describe: `learning rate [default: ${TRAIN_DEFAULTS.lr}]` })
+        .option('optimizer', { choices: ['adam', 'sgd'] as const, describe: 'optimizer [default: adam]' })
+        .option('momentum', { type: 'number', describe: `SGD momentum [default: ${DEFAULT_OPTIMIZER.momentum}]` })
+        .option('schedule', { choices: ['constant', 'cosine', 'step'] as const, describe: 'learning-rate schedule [default: constant]' })
+        .option('warmup', { type: 'number', describe: 'warmup steps for cosine and step schedules [default: 0]' })
+        .option('decay-every', { type: 'number', describe: 'step schedule: steps between decays [default: 1000]' })
+        .option('decay-gamma', { type: 'number', describe: 'step schedule: factor per decay [default: 0.5]' })
+        .option('clip', { type: 'number', describe: `global gradient-norm limit, 0 = off [default: ${TRAIN_DEFAULTS.clip}]` })
+        .option('steps', { type: 'number', describe: 'stop after this many steps' })
+        .option('epochs', { type: 'number', describe: `stop after this many passes over the training split [default: ${TRAIN_DEFAULTS.epochs} when no budget is given]` })
+        .option('minutes', { type: 'number', describe: 'stop after this much training time' })
+        .option('eval-every', { type: 'number', describe: `steps between validation passes [default: ${TRAIN_DEFAULTS.evalEvery}]` })
+        .option('sample-every', { type: 'number', describe: `steps between live samples, 0 = never [default: ${TRAIN_DEFAULTS.sampleEvery}]` })
+        .option('sample-length', { type: 'number', describe: `characters per live sample [default: ${TRAIN_DEFAULTS.sampleLength}]` })
+        .option('temperature', { type: 'number', describe: `live-sample temperature [default: ${TRAIN_DEFAULTS.temperature}]` })
+        .option('seed', { type: 'number', describe: `seed of initialisation and dropout [default: ${TRAIN_DEFAULTS.seed}]` })
+        .option('split', { type: 'string', describe: `train,val,test percentages [default: ${TRAIN_DEFAULTS.split}]` })
+        .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
+        .option('out', { type: 'string', describe: 'run folder [default: checkpoints/<corpus>-<cell>-<time>]' })
+        .option('resume', { type: 'string', describe: 'continue from this checkpoint (same corpus)' })
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
+        .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
+        .check((v) => {
+          for (const k of ['layers', 'hidden', 'batch', 'seq', 'steps', 'eval-every', 'sample-length', 'warmup', 'decay-every'] as const) {
+            if (k === 'warmup') nonNegativeInt(k, v[k]);
+            else positiveInt(k, v[k]);
+          }
+          nonNegativeInt('embed', v.embed);
+          nonNegativeInt('sample-every', v['sample-every']);
+          for (const k of ['lr', 'epochs', 'minutes', 'decay-gamma'] as const) positiveNumber(k, v[k]);
+          if (v.dropout !== undefined && !(v.dropout >= 0 && v.dropout < 1)) throw new Error(`--dropout must be in [0, 1) (got ${v.dropout}).`);
+          if (v.clip !== undefined && !(v.clip >= 0)) throw new Error(`--clip must be 0 (off) or more (got ${v.clip}).`);
+          if (v.temperature !== undefined && !(v.temperature >= 0)) throw new Error(`--temperature must be 0 (greedy) or more (got ${v.temperature}).`);
+          if (v.momentum !== undefined && !(v.momentum >= 0 && v.momentum < 1)) throw new Error(`--momentum must be in [0, 1) (got ${v.momentum}).`);
+          if (v.seed !== undefined && !Number.isInteger(v.seed)) throw new Error(`--seed must be a whole number (got ${v.seed}).`);
+          if (v.split !== undefined) parseSplit(v.split);
+          if (v.schedule === 'cosine' && v.steps === undefined && v.epochs === undefined) {
+            throw new Error('--schedule cosine decays over a step budget: give --steps or --epochs.');
+          }
+          return true;
+        }),
+    async (v) => {
+      const corpus = await loadCorpus(v.corpus);
+      const resumed = v.resume ? await readResume(v.resume, corpus.bytes) : undefined;
+      const budget: Budget | undefined =
+        v.steps !== undefined || v.epochs !== undefined || v.minutes !== undefined ? { steps: v.steps, epochs: v.epochs, minutes: v.minutes } : undefined;
+      let model: ModelConfig;
+      let config: TrainConfig;
+      let vocab: CharVocab;
+      if (resumed) {
+        // The stored run decides everything that shapes the trajectory; only when and how often to stop and report may change.
+        model = resumed.contents.model;
+        vocab = CharVocab.fromJSON(resumed.contents.vocab);
+        const stored = resumed.config;
+        config = {
+          ...stored,
+          budget: budget ?? stored.budget,
+          evalEvery: v['eval-every'] ?? stored.evalEvery,
+          sampleEvery: v['sample-every'] ?? stored.sampleEvery,
+          sampleLength: v['sample-length'] ?? stored.sampleLength,
+          temperature: v.temperature ?? stored.temperature,
+        };
+      } else {
+        vocab = CharVocab.fromText(corpus.text);
+        model = {
+          cell: v.cell ?? TRAIN_DEFAULTS.cell,
+          vocabSize: vocab.size,
+          embed: v.embed ?? TRAIN_DEFAULTS.embed,
+          hidden: v.hidden ?? TRAIN_DEFAULTS.hidden,
+          layers: v.layers ?? TRAIN_DEFAULTS.layers,
+          dropout: v.dropout ?? TRAIN_DEFAULTS.dropout,
+        };
+        config = {
+          batch: v.batch ?? TRAIN_DEFAULTS.batch,
+          seq: v.seq ?? TRAIN_DEFAULTS.seq,
+          lr: v.lr ?? TRAIN_DEFAULTS.lr,
+          clip: v.clip ?? TRAIN_DEFAULTS.clip,
+          optimizer: { ...DEFAULT_OPTIMIZER, kind: v.optimizer ?? 'adam', momentum: v.momentum ?? DEFAULT_OPTIMIZER.momentum },
+          schedule: schedule(v.schedule ?? 'constant', v.warmup ?? 0, v['decay-every'] ?? 1000, v['decay-gamma'] ?? 0.5),
+          budget: budget ?? { epochs: TRAIN_DEFAULTS.epochs },
+          evalEvery: v['eval-every'] ?? TRAIN_DEFAULTS.evalEvery,
+          sampleEvery: v['sample-every'] ?? TRAIN_DEFAULTS.sampleEvery,
+          sampleLength: v['sample-length'] ?? TRAIN_DEFAULTS.sampleLength,
+          temperature: v.temperature ?? TRAIN_DEFAULTS.temperature,
+          seed: v.seed ?? TRAIN_DEFAULTS.seed,
+          split: parseSplit(v.split ?? TRAIN_DEFAULTS.split),
+          maxNonFinite: 5,
+        };
+      }
+      const split = splitIds(vocab.encode(corpus.text), config.split);
+      const outDir = resolve(v.out ?? (resumed ? dirname(resolve(v.resume!)) : defaultRunFolder(corpus.name, model.cell)));
+      if (!resumed && (await exists(join(outDir, 'latest.safetensors')))) {
+        throw new CheckpointError(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'latest.safetensors')} or choose another --out.`);
+      }
+      const compute = await selectBackend(v.backend);
+      await mkdir(outDir, { recursive: true });
+
+      const sampler = new Sampler(compute.runner, model);
+      const prime = primeIds(vocab, '');
+      const trainer = new Trainer({
+        compute,
+        corpus,
+        vocab,
+        split,
+        model,
+        config,
+        outDir,
+        resume: resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress },
+        sample: async (params, step) => {
+          const rng = Rng.seeded(config.seed * 7919 + step);
+          const ids: number[] = [];
+          const options = { temperature: config.temperature, topK: 0, topP: 1 };
+          for await (const id of sampler.generate(params, prime, config.sampleLength, () => options, rng)) ids.push(id);
+          return { text: vocab.decode(ids), temperature: config.temperature };
+        },
+      });
+      const write = (s: string): void => void process.stdout.write(s);
+      trainer.subscribe(v.json ? jsonLog(write) : plainLog(write, 10));
+
+      let interrupted = false;
+      process.on('SIGINT', () => {
+        // A second Ctrl-C leaves at once; the checkpoint files are written atomically either way.
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        trainer.stop();
+      });
+      await trainer.run();
+      compute.runner.destroy();
+      process.exit(interrupted ? 130 : 0);
+    },
+  );
+}
+
+function schedule(kind: 'constant' | 'cosine' | 'step', warmup: number, every: number, gamma: number): Schedule {
+  if (kind === 'cosine') return { kind, warmup, minFraction: 0.1 };
+  if (kind === 'step') return { kind, warmup, every, gamma };
+  return { kind };
+}
+
+async function readResume(path: string, corpusBytes: number) {
+  const contents = await loadCheckpoint(path);
+  const progress = parseProgress(contents.progress, path);
+  const config = parseTrainConfig(contents.training, path);
+  const corpus = contents.corpus as { bytes?: unknown; name?: unknown };
+  if (corpus?.bytes !== corpusBytes) {
+    throw new CheckpointError(
+      `${path} was trained on ${String(corpus?.name)} (${String(corpus?.bytes)} bytes), not on this corpus (${corpusBytes} bytes); resume needs the same text.`,
+      { file: path },
+    );
+  }
+  return { contents, progress, config };
+}
+
+function defaultRunFolder(corpus: string, cell: CellType): string {
+  const d = new Date();
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+  return join('checkpoints', `${corpus}-${cell}-${stamp}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,220 @@
+import { join } from 'node:path';
+import { saveCheckpoint, type CheckpointContents } from '../checkpoint/run-checkpoint.js';
+import { describeBackend, type Compute } from '../compute/backend.js';
+import { BatchStream } from '../data/batches.js';
+import type { Corpus } from '../data/corpus.js';
+import type { Split } from '../data/split.js';
+import type { CharVocab } from '../data/vocab.js';
+import type { ModelConfig } from '../model/config.js';
+import type { DropoutMasks } from '../model/network.js';
+import { initParams } from '../model/params.js';
+import { Rng } from '../model/rng.js';
+import { zeroState, type RecurrentState } from '../model/state.js';
+import { plannedSteps, type TrainConfig } from './config.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import type { DoneEvent, EvalEvent, TrainEvent } from './events.js';
+import { initialOptimizerState, type OptimizerState } from './optimizer.js';
+import type { Progress } from './progress.js';
+import { learningRate } from './schedule.js';
+import { TrainStep } from './train-step.js';
+
+export class TrainingError extends Error {
+  override readonly name = 'TrainingError';
+}
+
+/** Writes a sample from the current weights; injected by the caller (the sampler lives in another layer). */
+export type SampleHook = (params: Float32Array, step: number) => Promise<{ text: string; temperature: number }>;
+
+export interface TrainerOptions {
+  readonly compute: Compute;
+  readonly corpus: Corpus;
+  readonly vocab: CharVocab;
+  readonly split: Split;
+  readonly model: ModelConfig;
+  readonly config: TrainConfig;
+  readonly outDir: string;
+  /** A checkpoint to continue from (already validated against this corpus and config). */
+  readonly resume?: { readonly path: string; readonly contents: CheckpointContents; readonly progress: Progress };
+  readonly sample?: SampleHook;
+}
+
+/** Smoothing of the displayed throughput: the last ~10 steps dominate. */
+const RATE_SMOOTHING = 0.1;
+
+/**
+ * The training loop, top to bottom: take the next window of every stream,
+ * step, report; evaluate on the whole validation split every `evalEvery` steps
+ * and keep `latest` and `best` checkpoints. It only emits events.
+ */
+export class Trainer {
+  private readonly listeners: ((e: TrainEvent) => void)[] = [];
+  private stopRequested = false;
+
+  constructor(private readonly o: TrainerOptions) {}
+
+  subscribe(listener: (e: TrainEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Finish the step in progress, save `latest`, and end the run (Ctrl-C, q). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  private emit(e: TrainEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  async run(): Promise<DoneEvent> {
+    const { compute, corpus, vocab, split, model, config, outDir, resume } = this.o;
+    const stream = new BatchStream(split.train, config.batch, config.seq);
+    const step = new TrainStep(compute.runner, model, config.batch, config.seq, config.optimizer);
+    const total = plannedSteps(config.budget, stream.windowsPerEpoch);
+    const byteLength = (id: number): number => Buffer.byteLength(vocab.symbols[id]);
+
+    let params: Float32Array;
+    let optimizer: OptimizerState;
+    let state: RecurrentState;
+    let rng: Rng;
+    let progress: Progress;
+    if (resume) {
+      ({ params, state } = resume.contents);
+      optimizer = { step: resume.contents.optimizer.step, first: resume.contents.optimizer.first, second: resume.contents.optimizer.second };
+      progress = resume.progress;
+      rng = Rng.fromState(progress.rng);
+      stream.seek(progress.position);
+    } else {
+      rng = Rng.seeded(config.seed);
+      params = initParams(model, rng);
+      optimizer = initialOptimizerState(config.optimizer, params.length);
+      state = zeroState(model, config.batch);
+      progress = { step: 0, position: stream.position, rng: rng.state, elapsedMs: 0, best: null, history: [] };
+    }
+
+    const latestPath = join(outDir, 'latest.safetensors');
+    const bestPath = join(outDir, 'best.safetensors');
+    const save = async (path: string, kind: 'latest' | 'best'): Promise<void> => {
+      const contents: CheckpointContents = {
+        model,
+        params,
+        optimizer: { kind: config.optimizer.kind, ...optimizer },
+        state,
+        batch: config.batch,
+        vocab: vocab.toJSON(),
+        training: config,
+        progress: { ...progress, position: stream.position, rng: rng.state },
+        corpus: { name: corpus.name, source: corpus.source, bytes: corpus.bytes },
+      };
+      await saveCheckpoint(path, contents);
+      this.emit({ event: 'checkpoint', step: progress.step, kind, path });
+    };
+    let lastEval: Evaluation | null = null;
+    const evalAndSave = async (): Promise<void> => {
+      lastEval = await evaluate(step.network, params, split.val, byteLength);
+      const best = progress.best === null || lastEval.loss < progress.best.valLoss;
+      if (best) progress = { ...progress, best: { step: progress.step, valLoss: lastEval.loss } };
+      const e: EvalEvent = {
+        event: 'eval',
+        step: progress.step,
+        valLoss: lastEval.loss,
+        valPpl: lastEval.ppl,
+        valBpc: lastEval.bpc,
+        valBitsPerByte: lastEval.bitsPerByte,
+        best,
+      };
+      progress = { ...progress, history: [...progress.history, { step: progress.step, valLoss: lastEval.loss, valBpc: lastEval.bpc }] };
+      this.emit(e);
+      await save(latestPath, 'latest');
+      if (best) await save(bestPath, 'best');
+    };
+
+    this.emit({
+      event: 'start',
+      corpus: corpus.name,
+      corpusBytes: corpus.bytes,
+      vocabSize: vocab.size,
+      model,
+      params: params.length,
+      backend: describeBackend(compute),
+      seed: config.seed,
+      batch: config.batch,
+      seq: config.seq,
+      step: progress.step,
+      totalSteps: total,
+      windowsPerEpoch: stream.windowsPerEpoch,
+      outDir,
+      resumedFrom: resume?.path ?? null,
+    });
+
+    const started = performance.now() - progress.elapsedMs;
+    const elapsed = (): number => performance.now() - started;
+    const N = config.batch * config.seq;
+    const weights = new Float32Array(N).fill(1 / N);
+    let rate = 0;
+    let nonFinite = 0;
+    const budgetLeft = (): boolean =>
+      (total === null || progress.step < total) && (config.budget.minutes === undefined || elapsed() < config.budget.minutes * 60_000);
+
+    while (budgetLeft() && !this.stopRequested) {
+      const t0 = performance.now();
+      const batch = stream.next();
+      if (batch.resetState) state = zeroState(model, config.batch);
+      const window = { tokens: Float32Array.from(batch.inputs), targets: Float32Array.from(batch.targets), weights };
+      const masks = dropoutMasks(model, N, rng);
+      const lr = learningRate(config.schedule, config.lr, progress.step, total ?? Number.MAX_SAFE_INTEGER);
+      const r = await step.run(params, optimizer, window, state, masks, lr, config.clip);
+      if (!r.applied) {
+        nonFinite += 1;
+        if (nonFinite >= config.maxNonFinite) {
+          throw new TrainingError(
+            `Training diverged at step ${progress.step + 1}: the loss or gradient was not finite for ${nonFinite} steps in a row (each was skipped); try a lower --lr than ${config.lr}.`,
+          );
+        }
+        continue;
+      }
+      nonFinite = 0;
+      ({ params, optimizer, state } = r);
+      progress = { ...progress, step: progress.step + 1, elapsedMs: elapsed() };
+      const stepRate = N / ((performance.now() - t0) / 1000);
+      rate = rate === 0 ? stepRate : rate + RATE_SMOOTHING * (stepRate - rate);
+      this.emit({ event: 'step', step: progress.step, epoch: batch.epoch, loss: r.loss, lr, gradNorm: r.gradNorm, charsPerSec: rate, elapsedMs: progress.elapsedMs });
+
+      if (config.sampleEvery > 0 && progress.step % config.sampleEvery === 0 && this.o.sample) {
+        const s = await this.o.sample(params, progress.step);
+        this.emit({ event: 'sample', step: progress.step, ...s });
+      }
+      if (progress.step % config.evalEvery === 0 && split.val.length > 1) await evalAndSave();
+    }
+
+    const evaluatedNow = progress.history.length > 0 && progress.history[progress.history.length - 1].step === progress.step;
+    if (this.stopRequested || split.val.length < 2) await save(latestPath, 'latest');
+    else if (!evaluatedNow) await evalAndSave();
+    const final = lastEval as Evaluation | null;
+    const done: DoneEvent = {
+      event: 'done',
+      step: progress.step,
+      stopped: this.stopRequested,
+      valLoss: final?.loss ?? null,
+      valPpl: final?.ppl ?? null,
+      valBpc: final?.bpc ?? null,
+      valBitsPerByte: final?.bitsPerByte ?? null,
+      checkpoint: latestPath,
+      best: progress.best ? bestPath : null,
+      backend: describeBackend(compute),
+    };
+    this.emit(done);
+    return done;
+  }
+}
+
+/** Inverted-dropout masks for this step, drawn from the run's RNG so a resumed run draws the same ones. */
+function dropoutMasks(model: ModelConfig, N: number, rng: Rng): DropoutMasks | null {
+  if (model.dropout <= 0 || model.layers < 2) return null;
+  const keep = 1 - model.dropout;
+  const size = N * model.hidden;
+  return Array.from({ length: model.layers - 1 }, () => {
+    const m = new Float32Array(size);
+    for (let i = 0; i < size; i++) m[i] = rng.uniform() < keep ? 1 / keep : 0;
+    return m;
+  });
+}
