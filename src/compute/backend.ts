@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { GPU } from 'gpu.js';
 import { KernelRunner } from './kernels.js';
 import { probeCpu, probeHeadlessGL, probeWebAsm, probeWebGPU, type BackendName, type BackendProbe } from './probe.js';
@@ -42,6 +44,24 @@ async function probe(name: BackendName): Promise<BackendProbe> {
 }
 
 /**
+ * webgpu probed in a child process (see probe-child.ts). Only a hardware adapter
+ * is then opened in this process; a software one is passed over anyway.
+ */
+function probeWebGPUIsolated(): Promise<BackendProbe> {
+  const script = fileURLToPath(new URL('./probe-child.ts', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', script], { timeout: 60_000 }, (error, stdout) => {
+      try {
+        if (error) throw error;
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as BackendProbe);
+      } catch (e) {
+        resolve({ backend: 'webgpu', available: false, hardware: false, detail: `The webgpu probe process failed: ${(e as Error).message.split('\n')[0]}` });
+      }
+    });
+  });
+}
+
+/**
  * `auto` takes a real GPU (webgpu adapter, else headless GL on a hardware
  * renderer), else threaded webasm, else cpu. A software rasteriser is never
  * chosen automatically: on a CPU it is the slowest way to run. An explicit
@@ -55,11 +75,12 @@ export async function selectBackend(request: BackendRequest): Promise<Compute> {
     if (!p.available) throw new BackendError(`The ${request} backend is not available: ${p.detail}`);
     return open(p, probes);
   }
-  for (const name of ['webgpu', 'headlessgl'] as const) {
-    const p = await probe(name);
-    probes.push(p);
-    if (p.available && p.hardware) return open(p, probes);
-  }
+  const webgpu = await probeWebGPUIsolated();
+  probes.push(webgpu);
+  if (webgpu.available && webgpu.hardware) return open(await probe('webgpu'), probes);
+  const gl = probeHeadlessGL();
+  probes.push(gl);
+  if (gl.available && gl.hardware) return open(gl, probes);
   for (const name of ['webasm', 'cpu'] as const) {
     const p = await probe(name);
     probes.push(p);
@@ -76,10 +97,20 @@ function open(p: BackendProbe, probes: BackendProbe[]): Compute {
   return { runner, backend: p.backend, detail: p.detail, probes };
 }
 
-/** One line for headers and logs: what executes, and anything that did not run where asked. */
+/**
+ * One line for headers and logs: what executes, what `auto` passed over and
+ * why, and anything that did not run where asked.
+ */
 export function describeBackend(compute: Compute): string {
   const ran = compute.runner.executedBackends;
   const fell = compute.runner.fallbackReasons;
   const what = ran.length > 0 ? ran.join(' + ') : compute.backend;
-  return `${what} (${compute.detail})${fell.length ? `; fallbacks: ${fell.join('; ')}` : ''}`;
+  const passed = compute.probes
+    .filter((p) => p.backend !== compute.backend)
+    .map((p) => `${p.backend}: ${p.available ? `software only (${p.detail})` : p.detail}`);
+  return (
+    `${what} (${compute.detail})` +
+    (passed.length ? `; passed over ${passed.join('; ')}` : '') +
+    (fell.length ? `; fallbacks: ${fell.join('; ')}` : '')
+  );
 }
