@@ -49,6 +49,11 @@ const RATE_SMOOTHING = 0.1;
 export class Trainer {
   private readonly listeners: ((e: TrainEvent) => void)[] = [];
   private stopRequested = false;
+  private saveRequested = false;
+  private pausedFlag = false;
+  /** Wakes the loop while it waits in pause (resume, save, stop). */
+  private wake: (() => void) | null = null;
+  private current: Float32Array | null = null;
 
   constructor(private readonly o: TrainerOptions) {}
 
@@ -59,6 +64,32 @@ export class Trainer {
   /** Finish the step in progress, save `latest`, and end the run (Ctrl-C, q). */
   stop(): void {
     this.stopRequested = true;
+    this.wake?.();
+  }
+
+  /** Hold before the next step until `resume()`; no step events while paused. */
+  pause(): void {
+    this.pausedFlag = true;
+  }
+
+  resume(): void {
+    this.pausedFlag = false;
+    this.wake?.();
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  /** Save `latest` after the step in progress (or at once while paused). */
+  saveNow(): void {
+    this.saveRequested = true;
+    this.wake?.();
+  }
+
+  /** The weights after the last completed step (for samples on demand); null before the run starts. */
+  get params(): Float32Array | null {
+    return this.current;
   }
 
   private emit(e: TrainEvent): void {
@@ -155,7 +186,19 @@ export class Trainer {
     const budgetLeft = (): boolean =>
       (total === null || progress.step < total) && (config.budget.minutes === undefined || elapsed() < config.budget.minutes * 60_000);
 
+    this.current = params;
     while (budgetLeft() && !this.stopRequested) {
+      if (this.saveRequested) {
+        this.saveRequested = false;
+        await save(latestPath, 'latest');
+      }
+      if (this.pausedFlag) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      // Sync backends finish every kernel call without a macrotask; let signals, keys and timers in once per step.
+      await new Promise<void>((r) => setImmediate(r));
       const t0 = performance.now();
       const batch = stream.next();
       if (batch.resetState) state = zeroState(model, config.batch);
@@ -174,6 +217,7 @@ export class Trainer {
       }
       nonFinite = 0;
       ({ params, optimizer, state } = r);
+      this.current = params;
       progress = { ...progress, step: progress.step + 1, elapsedMs: elapsed() };
       const stepRate = N / ((performance.now() - t0) / 1000);
       rate = rate === 0 ? stepRate : rate + RATE_SMOOTHING * (stepRate - rate);
