@@ -1,0 +1,315 @@
+// WasmGemm: the three Product kinds of kernel-sources.ts as a WebAssembly SIMD
+// matrix product, threaded over worker_threads that share one WebAssembly.Memory.
+// See src/compute/README.md, "Matrix products on CPU (wasm-gemm)", for design
+// and measurements; module.ts for the kernel itself.
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Product } from '../kernel-sources.js';
+import { DEFAULT_SHAPE, JOB, JOB_WORDS, buildGemmModule, scratchBytes, type GemmExports } from './module.js';
+import { CONTROL, JOB_OFFSET, SPIN, WORKER_SOURCE } from './worker.js';
+
+/** Products below this many multiply-adds run on the calling thread alone. */
+export const THREADED_FROM_MACS = 100_000;
+/** Upper bound on participants (the caller plus workers). */
+export const MAX_THREADS = 8;
+const PAGE = 65536;
+/** 1 GiB: keeps every byte offset a positive i32; shared memories reserve their maximum. */
+const MAX_PAGES = 16384;
+const DATA_OFFSET = 4096;
+/** A worker that has not answered in this long is taken as lost. */
+const HANG_MS = 60_000;
+
+const SHAPE = DEFAULT_SHAPE;
+
+let compiled: WebAssembly.Module | null = null;
+function gemmModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(buildGemmModule(SHAPE, MAX_PAGES));
+  return compiled;
+}
+
+/**
+ * One shared memory, one wasm instance on the calling thread and `threads − 1`
+ * workers. Pools are shared per thread count and reference-counted, so every
+ * runner in a process uses the same small pool.
+ */
+class Pool {
+  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  readonly ctl = new Int32Array(this.memory.buffer, 0, 16);
+  readonly job = new Int32Array(this.memory.buffer, JOB_OFFSET, JOB_WORDS);
+  private readonly exports: GemmExports;
+  private heap: Buffer;
+  private refs = 0;
+  private stopped = false;
+
+  private constructor(
+    readonly threads: number,
+    private readonly workers: Worker[],
+    module: WebAssembly.Module,
+  ) {
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GemmExports;
+    this.heap = Buffer.from(this.memory.buffer);
+  }
+
+  private static readonly pools = new Map<number, Promise<Pool>>();
+
+  static acquire(threads: number): Promise<Pool> {
+    let p = Pool.pools.get(threads);
+    if (!p) {
+      p = Pool.start(threads);
+      Pool.pools.set(threads, p);
+      p.catch(() => Pool.pools.delete(threads));
+    }
+    return p.then((pool) => {
+      pool.refs++;
+      return pool;
+    });
+  }
+
+  private static async start(threads: number): Promise<Pool> {
+    const module = gemmModule();
+    const pool = new Pool(threads, [], module);
+    const started: Promise<void>[] = [];
+    for (let index = 1; index < threads; index++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: pool.memory, index } });
+      pool.workers.push(worker);
+      started.push(
+        new Promise<void>((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`wasm-gemm worker exited with code ${code} while starting`)));
+        }),
+      );
+    }
+    try {
+      await Promise.all(started);
+    } catch (e) {
+      pool.stop();
+      throw e;
+    }
+    // Idle workers sleep in Atomics.wait; unref'd, they never keep the process alive.
+    for (const w of pool.workers) {
+      w.removeAllListeners();
+      w.on('error', () => {});
+      w.unref();
+    }
+    return pool;
+  }
+
+  release(): void {
+    if (--this.refs > 0) return;
+    Pool.pools.delete(this.threads);
+    this.stop();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    Atomics.store(this.ctl, CONTROL.STOP, 1);
+    Atomics.add(this.ctl, CONTROL.GENERATION, 1);
+    Atomics.notify(this.ctl, CONTROL.GENERATION);
+    for (const w of this.workers) void w.terminate();
+  }
+
+  /** Makes the memory at least `bytes` long (it only grows; regions are reused by every call). */
+  reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) {
+      throw new RangeError(`wasm-gemm: a product needs ${Math.ceil(bytes / 2 ** 20)} MiB, over its ${MAX_PAGES / 16} MiB memory limit`);
+    }
+    this.memory.grow(pages);
+    this.heap = Buffer.from(this.memory.buffer);
+  }
+
+  put(src: Float32Array, at: number): void {
+    Buffer.from(src.buffer, src.byteOffset, src.byteLength).copy(this.heap, at);
+  }
+
+  /** A fresh copy: TypedArray.set from a shared buffer is ~30× slower than Buffer.copy here. */
+  take(at: number, floats: number): Float32Array {
+    const out = new Float32Array(floats);
+    this.heap.copy(Buffer.from(out.buffer), 0, at, at + floats * 4);
+    return out;
+  }
+
+  /** Runs the job written at JOB_OFFSET on `participants` threads, the caller being participant 0. */
+  execute(participants: number, needsBarrier: boolean): void {
+    if (this.stopped) throw new Error('wasm-gemm: the pool was destroyed');
+    const ctl = this.ctl;
+    const P = Math.min(participants, this.threads);
+    this.job[JOB.participants] = P;
+    if (P === 1) {
+      this.exports.prepare(JOB_OFFSET, 0);
+      this.exports.compute(JOB_OFFSET, 0);
+      return;
+    }
+    Atomics.store(ctl, CONTROL.DONE, 0);
+    Atomics.store(ctl, CONTROL.BARRIER, 0);
+    Atomics.store(ctl, CONTROL.ERROR, 0);
+    Atomics.store(ctl, CONTROL.PARTICIPANTS, P);
+    Atomics.store(ctl, CONTROL.NEEDS_BARRIER, needsBarrier ? 1 : 0);
+    Atomics.add(ctl, CONTROL.GENERATION, 1);
+    Atomics.notify(ctl, CONTROL.GENERATION);
+    let failed: unknown = null;
+    try {
+      this.exports.prepare(JOB_OFFSET, 0);
+    } catch (e) {
+      failed = e;
+      Atomics.store(ctl, CONTROL.ERROR, 1);
+    }
+    if (needsBarrier) {
+      Atomics.add(ctl, CONTROL.BARRIER, 1);
+      Atomics.notify(ctl, CONTROL.BARRIER);
+      this.await(CONTROL.BARRIER, P);
+    }
+    try {
+      if (Atomics.load(ctl, CONTROL.ERROR) === 0) this.exports.compute(JOB_OFFSET, 0);
+    } catch (e) {
+      failed ??= e;
+      Atomics.store(ctl, CONTROL.ERROR, 1);
+    }
+    this.await(CONTROL.DONE, P - 1);
+    if (failed) throw failed;
+    if (Atomics.load(ctl, CONTROL.ERROR) !== 0) throw new Error('wasm-gemm: a worker trapped while computing a product');
+  }
+
+  /** Spins, then sleeps, until control word `word` reaches `target`. */
+  private await(word: number, target: number): void {
+    const ctl = this.ctl;
+    let v = Atomics.load(ctl, word);
+    for (let s = 0; v < target && s < SPIN; s++) v = Atomics.load(ctl, word);
+    const deadline = Date.now() + HANG_MS;
+    while (v < target) {
+      if (Date.now() > deadline) throw new Error('wasm-gemm: a worker did not finish its share of a product');
+      Atomics.wait(ctl, word, v, 5);
+      v = Atomics.load(ctl, word);
+    }
+  }
+}
+
+const round = (n: number, to: number): number => Math.ceil(n / to) * to;
+/** Bytes for `floats`, 64-byte aligned with 64 bytes of slack. */
+const span = (floats: number): number => round(floats * 4 + 64, 64);
+
+/**
+ * Matrix products of the three kernel-sources.ts Product kinds, on WebAssembly
+ * SIMD, split by output rows over a shared worker pool:
+ *   nt: out[M,N] = a[M,K]·w[N,K]ᵀ + bias[N] (+ add[M,N]);  args (a, w, bias[, add])
+ *   nn: out[M,K] = a[M,N]·b[N,K] (+ add[M,K]);               args (a, b[, add])
+ *   tn: out[N,K] = a[M,N]ᵀ·x[M,K];                           args (a, x)
+ * Every output is accumulated in the same order whatever the thread count, so
+ * results do not depend on it.
+ */
+export class WasmGemm {
+  private destroyed = false;
+
+  private constructor(private readonly pool: Pool) {}
+
+  /** `threads` participants in all (the caller included), clamped to 1..MAX_THREADS. */
+  static async create(threads: number = Math.min(availableParallelism(), MAX_THREADS)): Promise<WasmGemm> {
+    const n = Math.max(1, Math.min(MAX_THREADS, Math.floor(threads)));
+    return new WasmGemm(await Pool.acquire(n));
+  }
+
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** Bytes of the shared memory (its high-water mark: it grows, never shrinks). */
+  get memoryBytes(): number {
+    return this.pool.memory.buffer.byteLength;
+  }
+
+  run(p: Product, args: readonly Float32Array[]): Promise<Float32Array> {
+    try {
+      return Promise.resolve(this.runSync(p, args));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The same product, computed before returning. */
+  runSync(p: Product, args: readonly Float32Array[]): Float32Array {
+    if (this.destroyed) throw new Error('wasm-gemm: run after destroy');
+    const { kind, M, N, K, add } = p;
+    const want = kind === 'nt' ? 3 + (add ? 1 : 0) : kind === 'nn' ? 2 + (add ? 1 : 0) : 2;
+    if (args.length !== want) throw new TypeError(`wasm-gemm ${kind}: expected ${want} arguments, got ${args.length}`);
+    const sizes =
+      kind === 'nt' ? [M * K, N * K, N, M * N] : kind === 'nn' ? [M * N, N * K, M * K] : [M * N, M * K];
+    args.forEach((a, i) => {
+      if (!(a instanceof Float32Array) || a.length !== sizes[i]) {
+        throw new TypeError(`wasm-gemm ${kind} ${M}×${N}×${K}: argument ${i} should be a Float32Array of ${sizes[i]}, got ${a?.length}`);
+      }
+    });
+
+    // Generic view (module.ts): out[R×C] = A[R×D]·B[D×C]
+    const [R, C, D] = kind === 'nt' ? [M, N, K] : kind === 'nn' ? [M, K, N] : [N, K, M];
+    const { MR, NR } = SHAPE;
+    const cPad = round(C, NR);
+    const rPad = round(R, MR);
+    const transposed = kind === 'nt';
+    const hasAdd = kind !== 'tn' && add;
+    const epilogue = cPad !== C || hasAdd;
+
+    const macs = R * C * D;
+    const P = macs < THREADED_FROM_MACS ? 1 : Math.min(this.pool.threads, Math.ceil(R / MR));
+
+    let at = DATA_OFFSET;
+    const region = (floats: number): number => {
+      const o = at;
+      at += span(floats);
+      return o;
+    };
+    const aAt = region(args[0].length);
+    const bAt = region(args[1].length);
+    const biasAt = kind === 'nt' ? region(cPad) : 0;
+    const addAt = hasAdd ? region(R * C) : 0;
+    const packedAt = transposed ? region(cPad * Math.max(D, 1)) : 0;
+    const cAt = region(rPad * cPad);
+    const outAt = cPad !== C ? region(R * C) : cAt;
+    const sb = scratchBytes(SHAPE, D);
+    const scratchAt = at;
+    at += sb * P;
+    this.pool.reserve(at);
+
+    const pool = this.pool;
+    pool.put(args[0], aAt);
+    pool.put(args[1], bAt);
+    if (kind === 'nt') pool.put(args[2], biasAt);
+    if (hasAdd) pool.put(args[kind === 'nt' ? 3 : 2], addAt);
+
+    const job = pool.job;
+    job[JOB.R] = R;
+    job[JOB.C] = C;
+    job[JOB.D] = D;
+    job[JOB.a] = aAt;
+    // A(i,p): nt a[i,p] (row K); nn a[i,p] (row N); tn a[p,i] (row N)
+    job[JOB.rsA] = kind === 'tn' ? 4 : D * 4;
+    job[JOB.csA] = kind === 'tn' ? R * 4 : 4;
+    job[JOB.b] = bAt;
+    // B(p,j): nt w[j,p] (row K = D); nn b[p,j] and tn x[p,j] (row K = C)
+    job[JOB.ldb] = transposed ? D * 4 : C * 4;
+    job[JOB.bTransposed] = transposed ? 1 : 0;
+    job[JOB.bias] = biasAt;
+    job[JOB.add] = addAt;
+    job[JOB.packedB] = packedAt;
+    job[JOB.cPadded] = cAt;
+    job[JOB.out] = outAt;
+    job[JOB.cPad] = cPad;
+    job[JOB.scratch] = scratchAt;
+    job[JOB.scratchBytes] = sb;
+    job[JOB.epilogue] = epilogue ? 1 : 0;
+
+    pool.execute(P, transposed);
+    return pool.take(outAt, R * C);
+  }
+
+  /** Releases this handle; the pool stops when its last handle is destroyed. Idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.release();
+  }
+}
