@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Product } from '../kernel-sources.js';
 import { DEFAULT_SHAPE, JOB, JOB_WORDS, buildGemmModule, scratchBytes, type GemmExports } from './module.js';
+import { wasm, type WasmMemory, type WasmModule } from './webassembly.js';
 import { CONTROL, JOB_OFFSET, SPIN, WORKER_SOURCE } from './worker.js';
 
 /** Products below this many multiply-adds run on the calling thread alone. */
@@ -22,9 +23,9 @@ const HANG_MS = 60_000;
 
 const SHAPE = DEFAULT_SHAPE;
 
-let compiled: WebAssembly.Module | null = null;
-function gemmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(buildGemmModule(SHAPE, MAX_PAGES));
+let compiled: WasmModule | null = null;
+function gemmModule(): WasmModule {
+  compiled ??= new wasm.Module(buildGemmModule(SHAPE, MAX_PAGES));
   return compiled;
 }
 
@@ -34,7 +35,7 @@ function gemmModule(): WebAssembly.Module {
  * runner in a process uses the same small pool.
  */
 class Pool {
-  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  readonly memory: WasmMemory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
   readonly ctl = new Int32Array(this.memory.buffer, 0, 16);
   readonly job = new Int32Array(this.memory.buffer, JOB_OFFSET, JOB_WORDS);
   private readonly exports: GemmExports;
@@ -45,9 +46,9 @@ class Pool {
   private constructor(
     readonly threads: number,
     private readonly workers: Worker[],
-    module: WebAssembly.Module,
+    module: WasmModule,
   ) {
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as GemmExports;
+    this.exports = new wasm.Instance(module, { env: { memory: this.memory } }).exports as unknown as GemmExports;
     this.heap = Buffer.from(this.memory.buffer);
   }
 
