@@ -101,6 +101,9 @@ export class FunctionBuilder {
   // i32
   i32Const(v: number): this { this.op(0x41); sleb(this.code, v); return this; }
   i32Load(offset = 0): this { return this.op(0x28).memarg(2, offset); }
+  /** i64.load / i64.store: only used to move two floats at once. */
+  i64Load(offset = 0): this { return this.op(0x29).memarg(2, offset); }
+  i64Store(offset = 0): this { return this.op(0x37).memarg(2, offset); }
   i32Eqz(): this { return this.op(0x45); }
   i32Eq(): this { return this.op(0x46); }
   i32Ne(): this { return this.op(0x47); }

@@ -136,7 +136,7 @@ class Pool {
   }
 
   /** Runs the job written at JOB_OFFSET on `participants` threads, the caller being participant 0. */
-  execute(participants: number, needsBarrier: boolean): void {
+  execute(participants: number): void {
     if (this.stopped) throw new Error('wasm-gemm: the pool was destroyed');
     const ctl = this.ctl;
     const P = Math.min(participants, this.threads);
@@ -150,7 +150,6 @@ class Pool {
     Atomics.store(ctl, CONTROL.BARRIER, 0);
     Atomics.store(ctl, CONTROL.ERROR, 0);
     Atomics.store(ctl, CONTROL.PARTICIPANTS, P);
-    Atomics.store(ctl, CONTROL.NEEDS_BARRIER, needsBarrier ? 1 : 0);
     Atomics.add(ctl, CONTROL.GENERATION, 1);
     Atomics.notify(ctl, CONTROL.GENERATION);
     let failed: unknown = null;
@@ -160,11 +159,9 @@ class Pool {
       failed = e;
       Atomics.store(ctl, CONTROL.ERROR, 1);
     }
-    if (needsBarrier) {
-      Atomics.add(ctl, CONTROL.BARRIER, 1);
-      Atomics.notify(ctl, CONTROL.BARRIER);
-      this.await(CONTROL.BARRIER, P);
-    }
+    Atomics.add(ctl, CONTROL.BARRIER, 1);
+    Atomics.notify(ctl, CONTROL.BARRIER);
+    this.await(CONTROL.BARRIER, P);
     try {
       if (Atomics.load(ctl, CONTROL.ERROR) === 0) this.exports.compute(JOB_OFFSET, 0);
     } catch (e) {
@@ -267,10 +264,10 @@ export class WasmGemm {
     const bAt = region(args[1].length);
     const biasAt = kind === 'nt' ? region(cPad) : 0;
     const addAt = hasAdd ? region(R * C) : 0;
-    const packedAt = transposed ? region(cPad * Math.max(D, 1)) : 0;
+    const packedAt = region(cPad * Math.max(D, 1));
     const cAt = region(rPad * cPad);
     const outAt = cPad !== C ? region(R * C) : cAt;
-    const sb = scratchBytes(SHAPE, D);
+    const sb = scratchBytes(SHAPE);
     const scratchAt = at;
     at += sb * P;
     this.pool.reserve(at);
@@ -303,7 +300,7 @@ export class WasmGemm {
     job[JOB.scratchBytes] = sb;
     job[JOB.epilogue] = epilogue ? 1 : 0;
 
-    pool.execute(P, transposed);
+    pool.execute(P);
     return pool.take(outAt, R * C);
   }
 

@@ -38,7 +38,13 @@ export interface GemmShape {
   readonly UNROLL: number;
 }
 
-export const DEFAULT_SHAPE: GemmShape = { MR: 4, NR: 8, KC: 256, MC: 64, UNROLL: 2 };
+/**
+ * 2×16 measured best here (45 GFLOP/s in cache, single thread): 4×8 reached 38,
+ * and anything with 12+ accumulators (3×16, 4×12, 6×8) spills in V8's register
+ * allocation and drops to ~24. Unrolling the depth loop made V8 hoist every
+ * load of both steps and spill accumulators, so UNROLL is 1.
+ */
+export const DEFAULT_SHAPE: GemmShape = { MR: 2, NR: 16, KC: 256, MC: 64, UNROLL: 1 };
 
 /** Field indices (i32 words) of the job descriptor the exports read. */
 export const JOB = {
@@ -64,13 +70,13 @@ export const JOB = {
 } as const;
 export const JOB_WORDS = 20;
 
-/** Bytes of per-participant scratch: one packed A block and one packed edge panel of B. */
-export function scratchBytes(shape: GemmShape, depth: number): number {
-  return shape.MC * shape.KC * 4 + Math.max(1, depth) * shape.NR * 4 + 64;
+/** Bytes of per-participant scratch: one packed A block. */
+export function scratchBytes(shape: GemmShape): number {
+  return shape.MC * shape.KC * 4 + 64;
 }
 
 export interface GemmExports {
-  /** Packs this participant's share of a transposed B (nt); no-op otherwise. */
+  /** Packs this participant's share of B's panels (all participants meet at a barrier after it). */
   prepare(job: number, t: number): void;
   /** Computes this participant's rows, including the copy-out/add pass. */
   compute(job: number, t: number): void;
@@ -81,11 +87,12 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
   if (NR % 4 !== 0) throw new Error('NR must be a multiple of 4');
   const NV = NR / 4;
 
-  // ---- micro-kernel: kernel(ap, bp, ldb, kc, cp, ldc, init, biasp) -------------
+  // ---- micro-kernel: kernel(ap, bp, kc, cp, ldc, init, biasp) -----------------
+  // A and B both packed: per depth step MR floats of A, NR floats of B.
   // init 0: start from zero, 1: from the bias vector at biasp, 2: from C.
-  const k = new FunctionBuilder('kernel', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], false);
+  const k = new FunctionBuilder('kernel', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], false);
   {
-    const [ap, bp, ldb, kc, cp, ldc, init, biasp] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [ap, bp, kc, cp, ldc, init, biasp] = [0, 1, 2, 3, 4, 5, 6];
     const acc: number[][] = [];
     for (let r = 0; r < MR; r++) acc.push(Array.from({ length: NV }, () => k.local('v128')));
     const bv = Array.from({ length: NV }, () => k.local('v128'));
@@ -110,15 +117,14 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     for (let r = 1; r < MR; r++) for (let c = 0; c < NV; c++) k.localGet(acc[0][c]).localSet(acc[r][c]);
     k.end();
 
-    const step = (aOffset: number): void => {
-      for (let c = 0; c < NV; c++) k.localGet(bp).v128Load(c * 16).localSet(bv[c]);
+    const step = (u: number): void => {
+      for (let c = 0; c < NV; c++) k.localGet(bp).v128Load((u * NR + c * 4) * 4).localSet(bv[c]);
       for (let r = 0; r < MR; r++) {
-        k.localGet(ap).v128Load32Splat(aOffset + r * 4).localSet(av);
+        k.localGet(ap).v128Load32Splat((u * MR + r) * 4).localSet(av);
         for (let c = 0; c < NV; c++) {
           k.localGet(acc[r][c]).localGet(av).localGet(bv[c]).f32x4Mul().f32x4Add().localSet(acc[r][c]);
         }
       }
-      k.localGet(bp).localGet(ldb).i32Add().localSet(bp);
     };
 
     // main loop, UNROLL steps per iteration
@@ -126,8 +132,9 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     k.i32Const(0).localSet(p);
     k.block().loop();
     k.localGet(p).localGet(kcMain).i32GeS().brIf(1);
-    for (let u = 0; u < UNROLL; u++) step(u * MR * 4);
+    for (let u = 0; u < UNROLL; u++) step(u);
     k.localGet(ap).i32Const(UNROLL * MR * 4).i32Add().localSet(ap);
+    k.localGet(bp).i32Const(UNROLL * NR * 4).i32Add().localSet(bp);
     k.localGet(p).i32Const(UNROLL).i32Add().localSet(p);
     k.br(0).end().end();
     // remainder
@@ -135,6 +142,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     k.localGet(p).localGet(kc).i32GeS().brIf(1);
     step(0);
     k.localGet(ap).i32Const(MR * 4).i32Add().localSet(ap);
+    k.localGet(bp).i32Const(NR * 4).i32Add().localSet(bp);
     k.localGet(p).i32Const(1).i32Add().localSet(p);
     k.br(0).end().end();
 
@@ -157,17 +165,19 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     pa.i32Const(0).localSet(ir);
     pa.block().loop();
     pa.localGet(ir).localGet(mc).i32GeS().brIf(1);
-    // Fast path: rows contiguous (tn) and a whole micro-panel: one vector per depth step.
-    if (MR === 4) {
+    // Fast path: rows contiguous (tn) and a whole micro-panel: one 2- or 4-float move per depth step.
+    const fast = MR === 4 || MR === 2;
+    if (fast) {
       pa.localGet(rsA).i32Const(4).i32Eq().localGet(ir).i32Const(MR).i32Add().localGet(mc).i32LeS().i32And().if();
       pa.localGet(src).localGet(ir).i32Const(2).i32Shl().i32Add().localSet(s);
       pa.localGet(dst).localSet(d);
       pa.i32Const(0).localSet(p);
       pa.block().loop();
       pa.localGet(p).localGet(kc).i32GeS().brIf(1);
-      pa.localGet(d).localGet(s).v128Load().v128Store();
+      if (MR === 4) pa.localGet(d).localGet(s).v128Load().v128Store();
+      else pa.localGet(d).localGet(s).i64Load().i64Store();
       pa.localGet(s).localGet(csA).i32Add().localSet(s);
-      pa.localGet(d).i32Const(16).i32Add().localSet(d);
+      pa.localGet(d).i32Const(MR * 4).i32Add().localSet(d);
       pa.localGet(p).i32Const(1).i32Add().localSet(p);
       pa.br(0).end().end();
       pa.else();
@@ -193,7 +203,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
       pa.br(0).end().end();
       pa.end();
     }
-    if (MR === 4) pa.end();
+    if (fast) pa.end();
     // next micro-panel: dst += MR·kc floats
     pa.localGet(dst).localGet(kc).i32Const(MR * 4).i32Mul().i32Add().localSet(dst);
     pa.localGet(ir).i32Const(MR).i32Add().localSet(ir);
@@ -209,6 +219,19 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     const p = pp.local('i32');
     const s = pp.local('i32');
     const d = pp.local('i32');
+    // Fast path: columns contiguous (nn, tn) and a whole panel: NR/4 vectors per depth step.
+    pp.localGet(colStride).i32Const(4).i32Eq().localGet(cols).i32Const(NR).i32GeS().i32And().if();
+    pp.localGet(src).localSet(s).localGet(dst).localSet(d);
+    pp.i32Const(0).localSet(p);
+    pp.block().loop();
+    pp.localGet(p).localGet(depth).i32GeS().brIf(1);
+    for (let v = 0; v < NV; v++) pp.localGet(d).localGet(s).v128Load(v * 16).v128Store(v * 16);
+    pp.localGet(s).localGet(rowStride).i32Add().localSet(s);
+    pp.localGet(d).i32Const(NR * 4).i32Add().localSet(d);
+    pp.localGet(p).i32Const(1).i32Add().localSet(p);
+    pp.br(0).end().end();
+    pp.return();
+    pp.end();
     pp.i32Const(0).localSet(c);
     pp.block().loop();
     pp.localGet(c).i32Const(NR).i32GeS().brIf(1);
@@ -247,7 +270,9 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     f.localGet(units).i32Mul().localGet(P).i32DivU();
   };
 
-  // ---- prepare(job, t): pack this participant's panels of a transposed B ------------------
+  // ---- prepare(job, t): pack this participant's share of B's NR-column panels -----------
+  // Panel jp holds D×NR floats: depth-major, NR consecutive columns, zero past C.
+  // B(p,j) is at b + p·rowStride + j·colStride: nt w[j,p] (4, ldw), nn/tn (ldb, 4).
   const prep = new FunctionBuilder('prepare', ['i32', 'i32'], [], true);
   {
     const [job, t] = [0, 1];
@@ -257,12 +282,18 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     const j1 = prep.local('i32');
     const C = prep.local('i32');
     const D = prep.local('i32');
-    const ldw = prep.local('i32');
-    field(prep, job, JOB.bTransposed).i32Eqz().if().return().end();
+    const ld = prep.local('i32');
+    const rowStride = prep.local('i32');
+    const colStride = prep.local('i32');
     field(prep, job, JOB.C).localSet(C);
     field(prep, job, JOB.D).localSet(D);
-    field(prep, job, JOB.ldb).localSet(ldw);
+    field(prep, job, JOB.ldb).localSet(ld);
     field(prep, job, JOB.participants).localSet(P);
+    field(prep, job, JOB.bTransposed).if();
+    prep.i32Const(4).localSet(rowStride).localGet(ld).localSet(colStride);
+    prep.else();
+    prep.localGet(ld).localSet(rowStride).i32Const(4).localSet(colStride);
+    prep.end();
     prep.localGet(C).i32Const(NR - 1).i32Add().i32Const(NR).i32DivU().localSet(panels);
     share(prep, panels, t, P, false);
     prep.localSet(jp);
@@ -270,10 +301,10 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     prep.localSet(j1);
     prep.block().loop();
     prep.localGet(jp).localGet(j1).i32GeS().brIf(1);
-    // dst = packedB + jp·D·NR·4; src = w + jp·NR·ldw; rowStride 4 (depth runs along a w row); colStride ldw
+    // packPanel(packedB + jp·D·NR·4, b + jp·NR·colStride, rowStride, colStride, D, C − jp·NR)
     field(prep, job, JOB.packedB).localGet(jp).localGet(D).i32Mul().i32Const(NR * 4).i32Mul().i32Add();
-    field(prep, job, JOB.b).localGet(jp).i32Const(NR).i32Mul().localGet(ldw).i32Mul().i32Add();
-    prep.i32Const(4).localGet(ldw).localGet(D);
+    field(prep, job, JOB.b).localGet(jp).i32Const(NR).i32Mul().localGet(colStride).i32Mul().i32Add();
+    prep.localGet(rowStride).localGet(colStride).localGet(D);
     prep.localGet(C).localGet(jp).i32Const(NR).i32Mul().i32Sub();
     prep.call(PACK_PANEL);
     prep.localGet(jp).i32Const(1).i32Add().localSet(jp);
@@ -285,8 +316,8 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
   {
     const [job, t] = [0, 1];
     const L = (): number => cmp.local('i32');
-    const [R, C, D, a, rsA, csA, b, ldb, bT, bias, add, packedB, cP, out, cPad, P] = Array.from({ length: 16 }, L);
-    const [units, r0, r1, ap, edge, nFull, panels, pc, kc, init, ic, mc, jp, bp, ldbp, ir] = Array.from({ length: 16 }, L);
+    const [R, C, D, a, rsA, csA, bias, add, packedB, cP, out, cPad, P] = Array.from({ length: 13 }, L);
+    const [units, r0, r1, ap, panels, pc, kc, init, ic, mc, jp, bp, ir] = Array.from({ length: 13 }, L);
     const [i, src, dst, addp, j, cBytes, ldcBytes] = Array.from({ length: 7 }, L);
     const loadField = (local: number, f: number): void => void field(cmp, job, f).localSet(local);
     loadField(R, JOB.R);
@@ -295,9 +326,6 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     loadField(a, JOB.a);
     loadField(rsA, JOB.rsA);
     loadField(csA, JOB.csA);
-    loadField(b, JOB.b);
-    loadField(ldb, JOB.ldb);
-    loadField(bT, JOB.bTransposed);
     loadField(bias, JOB.bias);
     loadField(add, JOB.add);
     loadField(packedB, JOB.packedB);
@@ -316,18 +344,10 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     cmp.localGet(r1).localGet(R).i32GtS().if().localGet(R).localSet(r1).end();
     cmp.localGet(r0).localGet(r1).i32GeS().if().return().end();
 
-    // scratch: packed A block, then the packed edge panel of an in-place B
+    // scratch: this participant's packed A block
     field(cmp, job, JOB.scratch).localGet(t);
     field(cmp, job, JOB.scratchBytes).i32Mul().i32Add().localSet(ap);
-    cmp.localGet(ap).i32Const(MC * KC * 4).i32Add().localSet(edge);
-    cmp.localGet(C).i32Const(NR).i32DivU().localSet(nFull);
     cmp.localGet(C).i32Const(NR - 1).i32Add().i32Const(NR).i32DivU().localSet(panels);
-    cmp.localGet(bT).i32Eqz().localGet(nFull).localGet(panels).i32Ne().i32And().if();
-    cmp.localGet(edge).localGet(b).localGet(nFull).i32Const(NR * 4).i32Mul().i32Add();
-    cmp.localGet(ldb).i32Const(4).localGet(D);
-    cmp.localGet(C).localGet(nFull).i32Const(NR).i32Mul().i32Sub();
-    cmp.call(PACK_PANEL);
-    cmp.end();
 
     // depth blocks (at least one, so a zero depth still writes bias or zeros)
     cmp.i32Const(0).localSet(pc);
@@ -350,26 +370,15 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     cmp.i32Const(0).localSet(jp);
     cmp.block().loop();
     cmp.localGet(jp).localGet(panels).i32GeS().brIf(1);
-    // the B panel for depth block pc
-    cmp.localGet(bT).if();
+    // the packed B panel jp at depth pc
     cmp.localGet(packedB).localGet(jp).localGet(D).i32Mul().localGet(pc).i32Add().i32Const(NR * 4).i32Mul().i32Add().localSet(bp);
-    cmp.i32Const(NR * 4).localSet(ldbp);
-    cmp.else();
-    cmp.localGet(jp).localGet(nFull).i32LtS().if();
-    cmp.localGet(b).localGet(pc).localGet(ldb).i32Mul().i32Add().localGet(jp).i32Const(NR * 4).i32Mul().i32Add().localSet(bp);
-    cmp.localGet(ldb).localSet(ldbp);
-    cmp.else();
-    cmp.localGet(edge).localGet(pc).i32Const(NR * 4).i32Mul().i32Add().localSet(bp);
-    cmp.i32Const(NR * 4).localSet(ldbp);
-    cmp.end();
-    cmp.end();
 
     cmp.i32Const(0).localSet(ir);
     cmp.block().loop();
     cmp.localGet(ir).localGet(mc).i32GeS().brIf(1);
-    // kernel(ap + ir·kc·4, bp, ldbp, kc, cP + (ic+ir)·ldc + jp·NR·4, ldc, init, bias + jp·NR·4)
+    // kernel(ap + ir·kc·4, bp, kc, cP + (ic+ir)·ldc + jp·NR·4, ldc, init, bias + jp·NR·4)
     cmp.localGet(ap).localGet(ir).localGet(kc).i32Mul().i32Const(2).i32Shl().i32Add();
-    cmp.localGet(bp).localGet(ldbp).localGet(kc);
+    cmp.localGet(bp).localGet(kc);
     cmp.localGet(cP).localGet(ic).localGet(ir).i32Add().localGet(ldcBytes).i32Mul().i32Add().localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
     cmp.localGet(ldcBytes).localGet(init);
     cmp.localGet(bias).localGet(jp).i32Const(NR * 4).i32Mul().i32Add();

@@ -6,8 +6,8 @@
 // memory (see CONTROL in gemm.ts): the caller writes a job, bumps GENERATION and
 // notifies; a worker spins briefly on GENERATION (a timestep loop calls a small
 // product every few hundred microseconds, and a futex wake costs tens of them),
-// then sleeps in Atomics.wait. Each participant packs its share of a
-// transposed B, meets the others at a barrier (only when B was packed), computes
+// then sleeps in Atomics.wait. Each participant packs its share of B's panels,
+// meets the others at a barrier, computes
 // its rows and counts itself DONE. A trap is recorded in ERROR, never left to
 // hang the caller.
 
@@ -18,7 +18,6 @@ export const CONTROL = {
   STOP: 3,
   ERROR: 4,
   PARTICIPANTS: 5,
-  NEEDS_BARRIER: 6,
 } as const;
 
 /** Byte offset of the job descriptor (after the control words). */
@@ -56,7 +55,7 @@ for (;;) {
   const P = Atomics.load(ctl, C.PARTICIPANTS);
   if (index >= P) continue;
   try { ex.prepare(JOB, index); } catch (e) { Atomics.store(ctl, C.ERROR, 1); }
-  if (Atomics.load(ctl, C.NEEDS_BARRIER) !== 0) barrier(P);
+  barrier(P);
   try { if (Atomics.load(ctl, C.ERROR) === 0) ex.compute(JOB, index); } catch (e) { Atomics.store(ctl, C.ERROR, 1); }
   Atomics.add(ctl, C.DONE, 1);
   Atomics.notify(ctl, C.DONE);
