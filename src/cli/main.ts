@@ -1,7 +1,11 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench.js';
+import { corporaCommand } from './corpora.js';
 import { reportAndExit } from './errors.js';
+import { evalCommand } from './eval.js';
+import { infoCommand } from './info.js';
+import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
 
 // `charlm … | head -1` closes the pipe early; that is not an error worth a trace.
@@ -10,7 +14,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   reportAndExit(e);
 });
 
-const cli = trainCommand(benchCommand(yargs(hideBin(process.argv))))
+// Registered in the order `charlm --help` lists them.
+const cli = [trainCommand, sampleCommand, evalCommand, infoCommand, corporaCommand, benchCommand]
+  .reduce((y, command) => command(y), yargs(hideBin(process.argv)))
   .scriptName('charlm')
   .usage('$0 <command> [options]\n\nA character-level language-model workbench: train LSTM / GRU / RNN models on gpu.js.')
   .demandCommand(1, 'Name a command; `charlm --help` lists them.')

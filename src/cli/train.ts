@@ -84,6 +84,8 @@ export function trainCommand(y: Argv): Argv {
         .option('resume', { type: 'string', describe: 'continue from this checkpoint (same corpus)' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
         .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
+        // Without this yargs reads a valued flag given no value (`--lr`) as "not given", and the run silently uses the default.
+        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'split', 'backend', 'out', 'resume'])
         .check((v) => {
           for (const k of ['layers', 'hidden', 'batch', 'seq', 'steps', 'eval-every', 'sample-length', 'warmup', 'decay-every'] as const) {
             if (k === 'warmup') nonNegativeInt(k, v[k]);
