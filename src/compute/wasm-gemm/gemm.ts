@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Product } from '../kernel-sources.js';
 import { DEFAULT_SHAPE, JOB, JOB_WORDS, buildGemmModule, scratchBytes, type GemmExports } from './module.js';
 import { wasm, type WasmMemory, type WasmModule } from './webassembly.js';
-import { CONTROL, JOB_OFFSET, SPIN, WORKER_SOURCE } from './worker.js';
+import { CALLER_SPIN_US, CONTROL, JOB_OFFSET, WORKER_SOURCE, waitFor } from './worker.js';
 
 /** Products below this many multiply-adds run on the calling thread alone. */
 export const THREADED_FROM_MACS = 100_000;
@@ -173,17 +173,15 @@ class Pool {
     if (Atomics.load(ctl, CONTROL.ERROR) !== 0) throw new Error('wasm-gemm: a worker trapped while computing a product');
   }
 
-  /** Spins, then sleeps, until control word `word` reaches `target`. */
+  /** Spins briefly, then sleeps, until control word `word` reaches `target`. */
   private await(word: number, target: number): void {
-    const ctl = this.ctl;
-    let v = Atomics.load(ctl, word);
-    for (let s = 0; v < target && s < SPIN; s++) v = Atomics.load(ctl, word);
-    const deadline = Date.now() + HANG_MS;
-    while (v < target) {
+    let deadline = 0;
+    waitFor(this.ctl, word, (v) => {
+      if (v >= target) return true;
+      deadline ||= Date.now() + HANG_MS;
       if (Date.now() > deadline) throw new Error('wasm-gemm: a worker did not finish its share of a product');
-      Atomics.wait(ctl, word, v, 5);
-      v = Atomics.load(ctl, word);
-    }
+      return false;
+    }, 5, CALLER_SPIN_US);
   }
 }
 
@@ -203,12 +201,18 @@ const span = (floats: number): number => round(floats * 4 + 64, 64);
 export class WasmGemm {
   private destroyed = false;
 
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    private readonly threadedFromMacs: number,
+  ) {}
 
-  /** `threads` participants in all (the caller included), clamped to 1..MAX_THREADS. */
-  static async create(threads: number = Math.min(availableParallelism(), MAX_THREADS)): Promise<WasmGemm> {
+  /**
+   * `threads` participants in all (the caller included), clamped to 1..MAX_THREADS.
+   * `threadedFromMacs` (for measurements) overrides THREADED_FROM_MACS.
+   */
+  static async create(threads: number = Math.min(availableParallelism(), MAX_THREADS), options: { threadedFromMacs?: number } = {}): Promise<WasmGemm> {
     const n = Math.max(1, Math.min(MAX_THREADS, Math.floor(threads)));
-    return new WasmGemm(await Pool.acquire(n));
+    return new WasmGemm(await Pool.acquire(n), options.threadedFromMacs ?? THREADED_FROM_MACS);
   }
 
   get threads(): number {
@@ -252,7 +256,7 @@ export class WasmGemm {
     const epilogue = cPad !== C || hasAdd;
 
     const macs = R * C * D;
-    const P = macs < THREADED_FROM_MACS ? 1 : Math.min(this.pool.threads, Math.ceil(R / MR));
+    const P = macs < this.threadedFromMacs ? 1 : Math.min(this.pool.threads, Math.ceil(R / MR));
 
     let at = DATA_OFFSET;
     const region = (floats: number): number => {

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Product } from '../../src/compute/kernel-sources.js';
+import { WasmGemm } from '../../src/compute/wasm-gemm/gemm.js';
+import { Rng } from '../../src/model/rng.js';
+
+// Each kind against a float64 naive product of the same float32 inputs,
+// ‖Δ‖∞ / ‖ref‖∞. float32 accumulation over K ≤ 2048 terms stays near 1e-6.
+const TOLERANCE = 1e-5;
+
+function operandSizes(p: Product): number[] {
+  const { kind, M, N, K, add } = p;
+  if (kind === 'nt') return [M * K, N * K, N, ...(add ? [M * N] : [])];
+  if (kind === 'nn') return [M * N, N * K, ...(add ? [M * K] : [])];
+  return [M * N, M * K];
+}
+
+function operands(p: Product, seed: number): Float32Array[] {
+  const rng = Rng.seeded(seed);
+  return operandSizes(p).map((n) => Float32Array.from({ length: n }, () => rng.uniform() * 2 - 1));
+}
+
+/** The kernel-sources.ts loops, in float64. */
+function naive(p: Product, args: Float32Array[]): Float64Array {
+  const { kind, M, N, K } = p;
+  if (kind === 'nt') {
+    const [a, w, bias, add] = args;
+    const out = new Float64Array(M * N);
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = bias[n];
+        for (let k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
+        out[m * N + n] = s + (add ? add[m * N + n] : 0);
+      }
+    }
+    return out;
+  }
+  if (kind === 'nn') {
+    const [a, b, add] = args;
+    const out = new Float64Array(M * K);
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let n = 0; n < N; n++) s += a[m * N + n] * b[n * K + k];
+        out[m * K + k] = s + (add ? add[m * K + k] : 0);
+      }
+    }
+    return out;
+  }
+  const [a, x] = args;
+  const out = new Float64Array(N * K);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let m = 0; m < M; m++) s += a[m * N + n] * x[m * K + k];
+      out[n * K + k] = s;
+    }
+  }
+  return out;
+}
+
+function relativeError(got: Float32Array, ref: Float64Array): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - ref[i]));
+    norm = Math.max(norm, Math.abs(ref[i]));
+  }
+  return norm === 0 ? diff : diff / norm;
+}
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [33, 65, 17],
+  [2048, 512, 192],
+];
+
+const products: Product[] = SHAPES.flatMap(([M, N, K]) => [
+  { kind: 'nt', M, N, K, add: false },
+  { kind: 'nt', M, N, K, add: true },
+  { kind: 'nn', M, N, K, add: false },
+  { kind: 'nn', M, N, K, add: true },
+  { kind: 'tn', M, N, K, add: false },
+]);
+
+const label = (p: Product): string => `${p.kind} ${p.M}×${p.N}×${p.K}${p.add ? ' + add' : ''}`;
+
+describe('wasm-gemm', () => {
+  let single: WasmGemm;
+  let threaded: WasmGemm;
+  beforeAll(async () => {
+    single = await WasmGemm.create(1);
+    threaded = await WasmGemm.create(2);
+  });
+  afterAll(() => {
+    single?.destroy();
+    threaded?.destroy();
+  });
+
+  products.forEach((p, i) => {
+    it(`${label(p)} matches a float64 product; 1 and 2 threads agree bit for bit`, async () => {
+      const args = operands(p, 100 + i);
+      const ref = naive(p, args);
+      const one = await single.run(p, args);
+      const two = await threaded.run(p, args);
+      expect(one).toBeInstanceOf(Float32Array);
+      expect(one.length).toBe(ref.length);
+      expect(relativeError(one, ref)).toBeLessThan(TOLERANCE);
+      expect(Buffer.from(two.buffer, two.byteOffset, two.byteLength).equals(Buffer.from(one.buffer, one.byteOffset, one.byteLength))).toBe(true);
+    });
+  });
+
+  it('takes subarray views and returns fresh arrays, not views of wasm memory', async () => {
+    const p: Product = { kind: 'nt', M: 4, N: 6, K: 5, add: false };
+    const [a, w, bias] = operands(p, 7);
+    const padded = new Float32Array(a.length + 3);
+    padded.set(a, 3);
+    const got = await single.run(p, [padded.subarray(3), w, bias]);
+    expect(relativeError(got, naive(p, [a, w, bias]))).toBeLessThan(TOLERANCE);
+    expect(got.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(got.byteOffset).toBe(0);
+    const again = await single.run(p, [a, w, bias]);
+    expect(again.buffer).not.toBe(got.buffer);
+  });
+
+  it('reuses its memory: repeated products do not grow it', async () => {
+    const p: Product = { kind: 'tn', M: 300, N: 70, K: 90, add: false };
+    const args = operands(p, 9);
+    await threaded.run(p, args);
+    const bytes = threaded.memoryBytes;
+    for (let i = 0; i < 20; i++) await threaded.run(p, args);
+    expect(threaded.memoryBytes).toBe(bytes);
+  });
+
+  it('refuses operands of the wrong size', async () => {
+    const p: Product = { kind: 'nn', M: 3, N: 4, K: 5, add: false };
+    await expect(single.run(p, [new Float32Array(12), new Float32Array(19)])).rejects.toThrow(/argument 1/);
+  });
+});
