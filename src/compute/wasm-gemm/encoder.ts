@@ -132,6 +132,12 @@ export class FunctionBuilder {
   v128Load32Splat(offset = 0): this { return this.simd(0x09).memarg(2, offset); }
   v128Store(offset = 0): this { return this.simd(0x0b).memarg(2, offset); }
   v128Const0(): this { this.simd(0x0c); for (let i = 0; i < 16; i++) this.code.push(0); return this; }
+  /** i8x16.shuffle of two vectors, given as four f32 lanes (0–3: first operand, 4–7: second). */
+  f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0d);
+    for (const l of lanes) for (let b = 0; b < 4; b++) this.code.push(l * 4 + b);
+    return this;
+  }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
 }

@@ -10,8 +10,15 @@ import { DEFAULT_SHAPE, JOB, JOB_WORDS, buildGemmModule, scratchBytes, type Gemm
 import { wasm, type WasmMemory, type WasmModule } from './webassembly.js';
 import { CALLER_SPIN_US, CONTROL, JOB_OFFSET, WORKER_SOURCE, waitFor } from './worker.js';
 
-/** Products below this many multiply-adds run on the calling thread alone. */
-export const THREADED_FROM_MACS = 100_000;
+/**
+ * Products below this many multiply-adds run on the calling thread alone.
+ * Measured on 2 cores with the worker asleep between calls (as in a training
+ * step, where gpu.js kernels run between products): the per-timestep products
+ * at B=32 (2.1M and 8.4M MACs, 0.1–0.9 ms) were slower on two threads than on
+ * one (a futex wake each way costs 15–35 µs, more under load); at 52M MACs
+ * (B=50, H=512) two threads won, as they do for every window product (≥ 17M).
+ */
+export const THREADED_FROM_MACS = 16_000_000;
 /** Upper bound on participants (the caller plus workers). */
 export const MAX_THREADS = 8;
 const PAGE = 65536;

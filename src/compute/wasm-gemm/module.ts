@@ -219,6 +219,46 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     const p = pp.local('i32');
     const s = pp.local('i32');
     const d = pp.local('i32');
+    // Fast path for a transposed B (nt) and a whole panel: 4×4 blocks, four loads
+    // along depth from four w rows, transposed with shuffles, four stores.
+    {
+      const sq = [pp.local('i32'), pp.local('i32'), pp.local('i32'), pp.local('i32')];
+      const r = [pp.local('v128'), pp.local('v128'), pp.local('v128'), pp.local('v128')];
+      const tq = [pp.local('v128'), pp.local('v128'), pp.local('v128'), pp.local('v128')];
+      pp.localGet(rowStride).i32Const(4).i32Eq().localGet(cols).i32Const(NR).i32GeS().i32And().if();
+      for (let c4 = 0; c4 < NV; c4++) {
+        for (let q = 0; q < 4; q++) pp.localGet(src).i32Const(c4 * 4 + q).localGet(colStride).i32Mul().i32Add().localSet(sq[q]);
+        pp.localGet(dst).i32Const(c4 * 16).i32Add().localSet(d);
+        pp.i32Const(0).localSet(p);
+        pp.block().loop();
+        pp.localGet(p).i32Const(4).i32Add().localGet(depth).i32GtS().brIf(1);
+        for (let q = 0; q < 4; q++) pp.localGet(sq[q]).v128Load().localSet(r[q]);
+        pp.localGet(r[0]).localGet(r[1]).f32x4Shuffle([0, 4, 1, 5]).localSet(tq[0]);
+        pp.localGet(r[2]).localGet(r[3]).f32x4Shuffle([0, 4, 1, 5]).localSet(tq[1]);
+        pp.localGet(r[0]).localGet(r[1]).f32x4Shuffle([2, 6, 3, 7]).localSet(tq[2]);
+        pp.localGet(r[2]).localGet(r[3]).f32x4Shuffle([2, 6, 3, 7]).localSet(tq[3]);
+        pp.localGet(d).localGet(tq[0]).localGet(tq[1]).f32x4Shuffle([0, 1, 4, 5]).v128Store(0);
+        pp.localGet(d).localGet(tq[0]).localGet(tq[1]).f32x4Shuffle([2, 3, 6, 7]).v128Store(NR * 4);
+        pp.localGet(d).localGet(tq[2]).localGet(tq[3]).f32x4Shuffle([0, 1, 4, 5]).v128Store(2 * NR * 4);
+        pp.localGet(d).localGet(tq[2]).localGet(tq[3]).f32x4Shuffle([2, 3, 6, 7]).v128Store(3 * NR * 4);
+        for (let q = 0; q < 4; q++) pp.localGet(sq[q]).i32Const(16).i32Add().localSet(sq[q]);
+        pp.localGet(d).i32Const(4 * NR * 4).i32Add().localSet(d);
+        pp.localGet(p).i32Const(4).i32Add().localSet(p);
+        pp.br(0).end().end();
+        // depth remainder, one element per column
+        pp.block().loop();
+        pp.localGet(p).localGet(depth).i32GeS().brIf(1);
+        for (let q = 0; q < 4; q++) {
+          pp.localGet(d).localGet(sq[q]).f32Load().f32Store(q * 4);
+          pp.localGet(sq[q]).i32Const(4).i32Add().localSet(sq[q]);
+        }
+        pp.localGet(d).i32Const(NR * 4).i32Add().localSet(d);
+        pp.localGet(p).i32Const(1).i32Add().localSet(p);
+        pp.br(0).end().end();
+      }
+      pp.return();
+      pp.end();
+    }
     // Fast path: columns contiguous (nn, tn) and a whole panel: NR/4 vectors per depth step.
     pp.localGet(colStride).i32Const(4).i32Eq().localGet(cols).i32Const(NR).i32GeS().i32And().if();
     pp.localGet(src).localSet(s).localGet(dst).localSet(d);
