@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { GPU } from 'gpu.js';
 import { KernelRunner } from './kernels.js';
 import { probeCpu, probeHeadlessGL, probeWebAsm, probeWebGPU, type BackendName, type BackendProbe } from './probe.js';
+import { WasmGemm } from './wasm-gemm/gemm.js';
 
 export type BackendRequest = 'auto' | BackendName;
 
@@ -89,12 +90,25 @@ export async function selectBackend(request: BackendRequest): Promise<Compute> {
   throw new BackendError('No gpu.js backend works in this process, not even cpu.');
 }
 
-function open(p: BackendProbe, probes: BackendProbe[]): Compute {
+async function open(p: BackendProbe, probes: BackendProbe[]): Promise<Compute> {
   // The mode is always explicit: with DISPLAY set, gpu.js's own default picks
   // headlessgl even on a software rasteriser.
   const gpu = new GPU({ mode: p.backend });
-  const runner = new KernelRunner(gpu, p.backend, THREADED_FROM_CELLS, Math.min(availableParallelism(), 8));
-  return { runner, backend: p.backend, detail: p.detail, probes };
+  const threads = Math.min(availableParallelism(), 8);
+  // On webasm the matrix products run on wasm-gemm (gpu.js's webasm products top
+  // out near 2.3 GFLOP/s per thread). cpu stays pure gpu.js: it is the reference
+  // every other backend is checked against. GPU backends keep gpu.js for everything.
+  let gemm: WasmGemm | undefined;
+  let detail = p.detail;
+  if (p.backend === 'webasm') {
+    try {
+      gemm = await WasmGemm.create(threads);
+    } catch (e) {
+      detail += `; wasm-gemm unavailable, products on gpu.js: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  const runner = new KernelRunner(gpu, p.backend, THREADED_FROM_CELLS, threads, gemm);
+  return { runner, backend: p.backend, detail, probes };
 }
 
 /**

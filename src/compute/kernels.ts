@@ -1,6 +1,7 @@
 import { GPU, type IKernelRunShortcut } from 'gpu.js';
 import type { KernelSource } from './kernel-sources.js';
 import type { BackendName } from './probe.js';
+import type { WasmGemm } from './wasm-gemm/gemm.js';
 
 /** What a kernel may take: flat float arrays (tensors, ids) and numbers (scalars). */
 export type KernelArg = Float32Array | number;
@@ -23,18 +24,29 @@ export class KernelRunner {
     private readonly threadedFrom: number,
     /** Worker pool size of each threaded webasm kernel. */
     private readonly threads: number,
+    /** When set, kernels with a `product` run on this WebAssembly SIMD GEMM instead of gpu.js. */
+    private readonly gemm?: WasmGemm,
   ) {}
 
+  private gemmRan = false;
+
   async run(src: KernelSource, ...args: KernelArg[]): Promise<Float32Array> {
+    if (this.gemm && src.product) {
+      const arrays = args.filter((a): a is Float32Array => a instanceof Float32Array);
+      if (arrays.length !== args.length) throw new TypeError(`${src.key}: a matrix product takes only arrays`);
+      const out = await this.gemm.run(src.product, arrays);
+      this.gemmRan = true;
+      return out;
+    }
     const kernel = this.kernel(src);
     const result: unknown = await kernel(...args);
     if (!this.executed.has(src.key)) this.noteExecution(src.key, kernel);
     return flatten(result, src.output);
   }
 
-  /** Backends that actually executed kernels so far (normally exactly one). */
+  /** Backends that actually executed kernels so far: one gpu.js mode, plus `wasm-gemm` once a product ran there. */
   get executedBackends(): string[] {
-    return [...new Set(this.executedModes())];
+    return [...new Set(this.executedModes()), ...(this.gemmRan ? ['wasm-gemm'] : [])];
   }
 
   /** Kernels that did not run on the requested backend, with gpu.js's reason. */
@@ -44,6 +56,7 @@ export class KernelRunner {
 
   destroy(): void {
     this.gpu.destroy();
+    this.gemm?.destroy();
     this.cache.clear();
   }
 
