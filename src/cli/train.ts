@@ -16,6 +16,7 @@ import { parseProgress } from '../train/progress.js';
 import type { Schedule } from '../train/schedule.js';
 import { Trainer } from '../train/trainer.js';
 import { jsonLog, plainLog } from './train-log.js';
+import { trainWithDashboard } from './train-tui.js';
 import { primeIds } from '../sample/prime.js';
 
 /** Defaults for a first run; `npm start` trains with exactly these (README: "Defaults"). */
@@ -160,6 +161,14 @@ export function trainCommand(y: Argv): Argv {
       }
       const compute = await selectBackend(v.backend);
       await mkdir(outDir, { recursive: true });
+
+      // The dashboard needs a terminal to draw on and one to read keys from; anything else gets plain lines (or --json).
+      if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
+        const resume = resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress };
+        const code = await trainWithDashboard({ compute, corpus, vocab, split, model, config, outDir, resume });
+        compute.runner.destroy();
+        process.exit(code);
+      }
 
       const sampler = new Sampler(compute.runner, model);
       const prime = primeIds(vocab, '');
