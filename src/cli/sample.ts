@@ -5,6 +5,7 @@ import { primeIds } from '../sample/prime.js';
 import { Sampler } from '../sample/sampler.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from '../sample/strategy.js';
 import { encodeFor, loadForUse } from './checkpoint-model.js';
+import { sampleWithView } from './sample-tui.js';
 
 /**
  * Fixed, as char-rnn (-seed 123) and nanoGPT (1337) fix theirs and as `charlm
@@ -36,6 +37,7 @@ export function sampleCommand(y: Argv): Argv {
         .option('seed', { type: 'number', default: DEFAULT_SAMPLE_SEED, describe: 'random seed: the same seed gives the same text' })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object with the whole sample instead of streaming text' })
+        .option('tui', { type: 'boolean', default: true, describe: 'interactive view on a terminal (--no-tui for plain text)' })
         .requiresArg(['prime', 'length', 'temperature', 'top-k', 'top-p', 'seed', 'backend'])
         .check((v) => {
           check(Number.isSafeInteger(v.length) && v.length >= 1, 'length', 'a whole number of at least 1', v.length);
@@ -53,6 +55,15 @@ export function sampleCommand(y: Argv): Argv {
       const compute = await selectBackend(v.backend);
       const sampler = new Sampler(compute.runner, ckpt.contents.model);
       const options: SamplingOptions = { temperature: v.temperature, topK: v['top-k'], topP: v['top-p'] };
+      // The view needs a terminal to draw on and one to read keys from; anything else gets plain text (or --json).
+      if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
+        const m = ckpt.contents.model;
+        const model = `${m.cell.toUpperCase()} ${m.layers}×${m.hidden} · step ${ckpt.progress.step}`;
+        const info = { checkpoint: v.checkpoint, model, backend: describeBackend(compute) };
+        const code = await sampleWithView({ sampler, params: ckpt.contents.params, vocab, prime, primeText: v.prime, length: v.length, options, seed: v.seed, info });
+        compute.runner.destroy();
+        process.exit(code);
+      }
       const rng = Rng.seeded(v.seed);
       const generated: string[] = [];
       if (!v.json) process.stdout.write(v.prime);
