@@ -1,27 +1,28 @@
-// Generates the GEMM WebAssembly module (see README.md beside this file's parent).
+// Generates the GEMM WebAssembly module (design and numbers: src/compute/README.md,
+// "Matrix products on CPU (wasm-gemm)").
 //
 // One generic product, C[R×C] = init + A·B, where A(i,p) and B(p,j) are read
 // through byte strides, so the three Product kinds are the same code:
 //
-//   nt  out[M,N] = a[M,K]·w[N,K]ᵀ + bias   R=M C=N D=K  A: rs=K·4 cs=4   B transposed (w rows)
-//   nn  out[M,K] = a[M,N]·b[N,K]           R=M C=K D=N  A: rs=N·4 cs=4   B rows, ld=K·4
-//   tn  out[N,K] = a[M,N]ᵀ·x[M,K]          R=N C=K D=M  A: rs=4   cs=N·4 B rows, ld=K·4
+//   nt  out[M,N] = a[M,K]·w[N,K]ᵀ + bias   R=M C=N D=K  A: rs=K·4 cs=4   B(p,j)=w[j,p]
+//   nn  out[M,K] = a[M,N]·b[N,K]           R=M C=K D=N  A: rs=N·4 cs=4   B(p,j)=b[p,j]
+//   tn  out[N,K] = a[M,N]ᵀ·x[M,K]          R=N C=K D=M  A: rs=4   cs=N·4 B(p,j)=x[p,j]
 //
-// Structure (BLIS-like): the depth is cut into KC blocks; per block each
-// participant packs MC×KC of its A rows into MR-row micro-panels (zero-padded),
-// and for every NR-column panel of B runs the MR×NR register-blocked
-// micro-kernel over its micro-panels. B is read in place when its rows are
-// contiguous (nn, tn: NR floats per depth step are one 32-byte run) and packed
-// once per call, shared by all participants, when it is transposed (nt). The
-// micro-kernel always writes whole MR×NR tiles into a padded C (row stride
-// Cpad = C rounded up to NR, rows rounded up to MR), so it has no edge cases;
-// a final pass per row copies the valid part out and adds `add`.
+// Structure (BLIS-like). `prepare`: the participants split B's NR-column panels
+// and pack them (depth-major, NR floats per depth step, zero past C; nt's
+// transposed B through 4×4 shuffle transposes), then meet at a barrier.
+// `compute`: each participant owns a range of MR-row micro-panels; per KC depth
+// block it packs MC×KC of its A rows into MR-row micro-panels (zero rows past
+// R) and, for every B panel, runs the MR×NR register-blocked micro-kernel over
+// them. The micro-kernel always writes whole tiles into a padded C (row stride
+// Cpad = C rounded up to NR, rows rounded up to MR), so it has no edge cases; a
+// last pass per row copies the valid part out and adds `add`.
 //
-// Per depth step the kernel does NR/4 vector loads of B, MR splat loads of A
-// and MR·NR/4 f32x4 multiplies and adds: 4×8 keeps 8 accumulators + 2 B
-// vectors + 1 splat + 1 product temporary in 12 of the 15 xmm registers V8
-// allocates, and each output is accumulated in depth order, exactly like
-// the gpu.js kernels' loops (bias first, add last).
+// Per depth step the micro-kernel does NR/4 vector loads of B, MR splat loads
+// of A and MR·NR/4 f32x4 multiplies and adds (no FMA in WebAssembly SIMD
+// without relaxed-simd, which Node 20 lacks). Each output is accumulated in
+// depth order, like the gpu.js kernels' loops (bias first, add last), and
+// does not depend on how rows are split over threads.
 
 import { FunctionBuilder, encodeModule } from './encoder.js';
 
