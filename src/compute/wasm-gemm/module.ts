@@ -19,8 +19,9 @@
 // last pass per row copies the valid part out and adds `add`.
 //
 // Per depth step the micro-kernel does NR/4 vector loads of B, MR splat loads
-// of A and MR·NR/4 f32x4 multiplies and adds (no FMA in WebAssembly SIMD
-// without relaxed-simd, which Node 20 lacks). Each output is accumulated in
+// of A and MR·NR/4 f32x4 multiplies and adds. (Relaxed-SIMD's FMA, behind
+// --experimental-wasm-relaxed-simd in Node 20, measured no faster for 2×16 and
+// would make results depend on the machine.) Each output is accumulated in
 // depth order, like the gpu.js kernels' loops (bias first, add last), and
 // does not depend on how rows are split over threads.
 
