@@ -118,7 +118,8 @@ async function open(p: BackendProbe, probes: BackendProbe[]): Promise<Compute> {
 export function describeBackend(compute: Compute): string {
   const ran = compute.runner.executedBackends;
   const fell = compute.runner.fallbackReasons;
-  const what = ran.length > 0 ? ran.join(' + ') : compute.backend;
+  // Before the first kernel, say what is set up to run; afterwards, what did.
+  const what = (ran.length > 0 ? ran : compute.runner.plannedBackends).join(' + ');
   const passed = compute.probes
     .filter((p) => p.backend !== compute.backend)
     .map((p) => `${p.backend}: ${p.available ? `software only (${p.detail})` : p.detail}`);

@@ -49,6 +49,11 @@ export class KernelRunner {
     return [...new Set(this.executedModes()), ...(this.gemmRan ? ['wasm-gemm'] : [])];
   }
 
+  /** What will execute: the gpu.js backend, plus `wasm-gemm` when products go there. */
+  get plannedBackends(): string[] {
+    return [this.backend, ...(this.gemm ? ['wasm-gemm'] : [])];
+  }
+
   /** Kernels that did not run on the requested backend, with gpu.js's reason. */
   get fallbackReasons(): string[] {
     return [...this.fallbacks];

@@ -13,7 +13,7 @@ describe('--backend auto without a GPU', () => {
       expect(compute.probes.map((p) => p.backend)).toEqual(['webgpu', 'headlessgl', 'webasm']);
       expect(compute.probes.every((p) => !p.hardware)).toBe(true);
       const line = describeBackend(compute);
-      expect(line).toMatch(/^webasm \(/);
+      expect(line).toMatch(/^webasm \+ wasm-gemm \(/);
       expect(line).toMatch(/passed over webgpu: .*headlessgl: No X display/);
     } finally {
       compute.runner.destroy();
