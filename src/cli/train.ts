@@ -8,6 +8,7 @@ import { loadCorpus } from '../data/corpus.js';
 import { parseSplit, splitIds } from '../data/split.js';
 import { CharVocab } from '../data/vocab.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../model/config.js';
+import { DEFAULT_FORGET_BIAS } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { Sampler } from '../sample/sampler.js';
 import { parseTrainConfig, type Budget, type TrainConfig } from '../train/config.js';
@@ -79,6 +80,10 @@ export function trainCommand(y: Argv): Argv {
         .option('sample-length', { type: 'number', describe: `characters per live sample [default: ${TRAIN_DEFAULTS.sampleLength}]` })
         .option('temperature', { type: 'number', describe: `live-sample temperature [default: ${TRAIN_DEFAULTS.temperature}]` })
         .option('seed', { type: 'number', describe: `seed of initialisation and dropout [default: ${TRAIN_DEFAULTS.seed}]` })
+        .option('forget-bias', {
+          type: 'string',
+          describe: `LSTM forget-gate bias at initialisation, or "pytorch" for PyTorch's own uniform draw [default: ${DEFAULT_FORGET_BIAS}]`,
+        })
         .option('split', { type: 'string', describe: `train,val,test percentages [default: ${TRAIN_DEFAULTS.split}]` })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
         .option('out', { type: 'string', describe: 'run folder [default: checkpoints/<corpus>-<cell>-<time>]' })
@@ -86,7 +91,7 @@ export function trainCommand(y: Argv): Argv {
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
         .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
         // Without this yargs reads a valued flag given no value (`--lr`) as "not given", and the run silently uses the default.
-        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'split', 'backend', 'out', 'resume'])
+        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'backend', 'out', 'resume'])
         .check((v) => {
           for (const k of ['layers', 'hidden', 'batch', 'seq', 'steps', 'eval-every', 'sample-length', 'warmup', 'decay-every'] as const) {
             if (k === 'warmup') nonNegativeInt(k, v[k]);
@@ -101,6 +106,7 @@ export function trainCommand(y: Argv): Argv {
           if (v.momentum !== undefined && !(v.momentum >= 0 && v.momentum < 1)) throw new Error(`--momentum must be in [0, 1) (got ${v.momentum}).`);
           if (v.seed !== undefined && !Number.isInteger(v.seed)) throw new Error(`--seed must be a whole number (got ${v.seed}).`);
           if (v.split !== undefined) parseSplit(v.split);
+          if (v['forget-bias'] !== undefined) parseForgetBias(v['forget-bias']);
           if (v.schedule === 'cosine' && v.steps === undefined && v.epochs === undefined) {
             throw new Error('--schedule cosine decays over a step budget: give --steps or --epochs.');
           }
@@ -152,6 +158,7 @@ export function trainCommand(y: Argv): Argv {
           seed: v.seed ?? TRAIN_DEFAULTS.seed,
           split: parseSplit(v.split ?? TRAIN_DEFAULTS.split),
           maxNonFinite: 5,
+          forgetBias: v['forget-bias'] === undefined ? DEFAULT_FORGET_BIAS : parseForgetBias(v['forget-bias']),
         };
       }
       const split = splitIds(vocab.encode(corpus.text), config.split);
@@ -204,6 +211,13 @@ export function trainCommand(y: Argv): Argv {
       process.exit(interrupted ? 130 : 0);
     },
   );
+}
+
+function parseForgetBias(text: string): number | null {
+  if (text === 'pytorch') return null;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--forget-bias must be a number or "pytorch" (got ${JSON.stringify(text)}).`);
+  return n;
 }
 
 function schedule(kind: 'constant' | 'cosine' | 'step', warmup: number, every: number, gamma: number): Schedule {

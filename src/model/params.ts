@@ -50,14 +50,18 @@ export function views(layout: ParamLayout, data: Float32Array): Map<string, Floa
   return m;
 }
 
+/** The LSTM forget-gate bias charlm starts from unless told otherwise. */
+export const DEFAULT_FORGET_BIAS = 1;
+
 /**
  * PyTorch's default initialisation — embedding N(0, 1); recurrent weights and
  * biases U(−1/√H, 1/√H); decoder weight and bias U(−1/√H, 1/√H) — with one
- * deliberate difference: the LSTM forget-gate bias starts at 1 (bias_ih's f
- * block; bias_hh's stays uniform), the usual remedy for vanishing memory early
- * in training (Jozefowicz et al., 2015).
+ * deliberate difference: the LSTM forget-gate bias (bias_ih's f block; bias_hh's
+ * stays uniform) is set to `forgetBias`, 1 by default, the usual remedy for
+ * vanishing memory early in training (Jozefowicz et al., 2015). `null` keeps
+ * PyTorch's draw exactly, for like-for-like comparisons.
  */
-export function initParams(config: ModelConfig, rng: Rng): Float32Array {
+export function initParams(config: ModelConfig, rng: Rng, forgetBias: number | null = DEFAULT_FORGET_BIAS): Float32Array {
   const layout = paramLayout(config);
   const data = new Float32Array(layout.total);
   const bound = 1 / Math.sqrt(config.hidden);
@@ -68,8 +72,8 @@ export function initParams(config: ModelConfig, rng: Rng): Float32Array {
     } else {
       for (let i = 0; i < view.length; i++) view[i] = rng.between(-bound, bound);
     }
-    if (config.cell === 'lstm' && s.name.startsWith('rnn.bias_ih_l')) {
-      view.subarray(config.hidden, 2 * config.hidden).fill(1);
+    if (forgetBias !== null && config.cell === 'lstm' && s.name.startsWith('rnn.bias_ih_l')) {
+      view.subarray(config.hidden, 2 * config.hidden).fill(forgetBias);
     }
   }
   return data;

@@ -29,6 +29,8 @@ export interface TrainConfig {
   readonly split: SplitPercents;
   /** Consecutive steps with a NaN/∞ loss or gradient (each skipped) before the run gives up. */
   readonly maxNonFinite: number;
+  /** LSTM forget-gate bias at initialisation; null keeps PyTorch's uniform draw. */
+  readonly forgetBias: number | null;
 }
 
 /** Update count the budget allows, when it is counted in steps or epochs (null for a time budget alone). */
@@ -54,6 +56,7 @@ export function parseTrainConfig(value: unknown, file: string): TrainConfig {
   const sched = v.schedule as Record<string, unknown> | null;
   if (typeof sched !== 'object' || sched === null || !['constant', 'cosine', 'step'].includes(sched.kind as string)) throw bad('the schedule is unknown');
   if (typeof v.budget !== 'object' || v.budget === null) throw bad('the budget is missing');
+  if (v.forgetBias !== null && typeof v.forgetBias !== 'number') throw bad('the forget-gate bias is not a number or null');
   const split = v.split as Record<string, unknown> | null;
   if (typeof split !== 'object' || split === null || !['train', 'val', 'test'].every((k) => typeof split[k] === 'number')) throw bad('the split is malformed');
   return v as unknown as TrainConfig;

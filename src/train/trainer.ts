@@ -116,7 +116,7 @@ export class Trainer {
       stream.seek(progress.position);
     } else {
       rng = Rng.seeded(config.seed);
-      params = initParams(model, rng);
+      params = initParams(model, rng, config.forgetBias);
       optimizer = initialOptimizerState(config.optimizer, params.length);
       state = zeroState(model, config.batch);
       progress = { step: 0, position: stream.position, rng: rng.state, elapsedMs: 0, best: null, history: [] };
