@@ -32,6 +32,7 @@ const config: TrainConfig = {
   seed: 1,
   split: { train: 90, val: 10, test: 0 },
   maxNonFinite: 3,
+  forgetBias: 1,
 };
 
 async function trainer(overrides: Partial<TrainConfig> = {}) {
