@@ -1,4 +1,5 @@
 import { CheckpointError } from '../checkpoint/errors.js';
+import { DEFAULT_FORGET_BIAS } from '../model/params.js';
 import type { SplitPercents } from '../data/split.js';
 import type { OptimizerConfig } from './optimizer.js';
 import type { Schedule } from './schedule.js';
@@ -56,6 +57,8 @@ export function parseTrainConfig(value: unknown, file: string): TrainConfig {
   const sched = v.schedule as Record<string, unknown> | null;
   if (typeof sched !== 'object' || sched === null || !['constant', 'cosine', 'step'].includes(sched.kind as string)) throw bad('the schedule is unknown');
   if (typeof v.budget !== 'object' || v.budget === null) throw bad('the budget is missing');
+  // Checkpoints from before --forget-bias existed were initialised with the default.
+  if (v.forgetBias === undefined) return { ...(v as unknown as TrainConfig), forgetBias: DEFAULT_FORGET_BIAS };
   if (v.forgetBias !== null && typeof v.forgetBias !== 'number') throw bad('the forget-gate bias is not a number or null');
   const split = v.split as Record<string, unknown> | null;
   if (typeof split !== 'object' || split === null || !['train', 'val', 'test'].every((k) => typeof split[k] === 'number')) throw bad('the split is malformed');
