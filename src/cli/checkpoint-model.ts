@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { decodeCheckpoint, type CheckpointContents } from '../checkpoint/run-checkpoint.js';
 import { DataError } from '../data/errors.js';
+import { vocabularyFromJSON, type Vocabulary } from '../data/tokenizer.js';
 import { CharVocab } from '../data/vocab.js';
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { parseProgress, type Progress } from '../train/progress.js';
@@ -21,7 +22,7 @@ export interface LoadedCheckpoint {
   readonly fileBytes: number;
   readonly formatVersion: number;
   readonly contents: CheckpointContents;
-  readonly vocab: CharVocab;
+  readonly vocab: Vocabulary;
   readonly training: TrainConfig;
   readonly progress: Progress;
   readonly corpus: StoredCorpus;
@@ -39,9 +40,9 @@ export async function loadForUse(path: string): Promise<LoadedCheckpoint> {
   }
   const contents = decodeCheckpoint(buf, path);
   const bad = (why: string): CheckpointError => new CheckpointError(`${path} is not a usable charlm checkpoint: ${why}.`, { file: path });
-  let vocab: CharVocab;
+  let vocab: Vocabulary;
   try {
-    vocab = CharVocab.fromJSON(contents.vocab);
+    vocab = vocabularyFromJSON(contents.vocab);
   } catch (e) {
     if (e instanceof DataError) throw bad(lowerFirst(e.message.replace(/\.$/, '')));
     throw e;
@@ -75,11 +76,12 @@ function storedFormatVersion(buf: Buffer): number {
  * refused with where it is, because "not in the vocabulary" alone leaves the
  * user searching a large file for one character.
  */
-export function encodeFor(vocab: CharVocab, text: string, what: string, checkpoint: string): Int32Array {
+export function encodeFor(vocab: Vocabulary, text: string, what: string, checkpoint: string): Int32Array {
   try {
     return vocab.encode(text);
   } catch (e) {
-    if (!(e instanceof DataError)) throw e;
+    // Only a character vocabulary refuses text; a token vocabulary maps what it lacks to its reserved id.
+    if (!(e instanceof DataError) || !(vocab instanceof CharVocab)) throw e;
     let line = 1;
     let column = 0;
     for (const ch of text) {

@@ -5,6 +5,7 @@ import { isBundled, loadBundled } from '../data/bundled.js';
 import { loadCorpus, type Corpus } from '../data/corpus.js';
 import { DataError } from '../data/errors.js';
 import { splitIds } from '../data/split.js';
+import { DEFAULT_BPE_ENCODING, perBpeToken } from '../data/tokenizer.js';
 import { Network } from '../model/network.js';
 import { evaluate } from '../train/evaluate.js';
 import { encodeFor, loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
@@ -49,7 +50,7 @@ export function evalCommand(y: Argv): Argv {
       const compute = await selectBackend(v.backend);
       const { vocab } = ckpt;
       const network = new Network(compute.runner, ckpt.contents.model, batch, seq);
-      const r = await evaluate(network, ckpt.contents.params, ids, (id) => Buffer.byteLength(vocab.symbols[id]));
+      const r = await evaluate(network, ckpt.contents.params, ids, (id) => vocab.byteLength(id));
       const backend = describeBackend(compute);
       compute.runner.destroy();
 
@@ -57,9 +58,11 @@ export function evalCommand(y: Argv): Argv {
         const out = { loss: r.loss, ppl: r.ppl, bpc: r.bpc, bitsPerByte: r.bitsPerByte, chars: r.tokens, backend };
         process.stdout.write(`${JSON.stringify(out)}\n`);
       } else {
+        // The first id is only read, never scored, so the BPE count is over the same text the nats are.
+        const bpe = perBpeToken(r.loss * r.tokens, vocab.decode(ids.subarray(1)));
         process.stdout.write(
           `${corpus.name} (${part === 'all' ? 'whole text' : `${part} split`}, ${r.tokens} characters scored): ` +
-            `loss ${r.loss.toFixed(4)} nats/char | ppl ${r.ppl.toFixed(3)} | bpc ${r.bpc.toFixed(4)} | bits/byte ${r.bitsPerByte.toFixed(4)}\n` +
+            `loss ${r.loss.toFixed(4)} nats/char | ppl ${r.ppl.toFixed(3)} | bpc ${r.bpc.toFixed(4)} | bits/byte ${r.bitsPerByte.toFixed(4)} | ppl per ${DEFAULT_BPE_ENCODING} token ${bpe.ppl.toFixed(3)}\n` +
             `backend ${backend}\n`,
         );
       }

@@ -11,6 +11,7 @@ export interface CheckpointInfo {
   readonly model: LoadedCheckpoint['contents']['model'];
   readonly params: number;
   readonly vocabSize: number;
+  readonly tokenizer: string;
   readonly training: LoadedCheckpoint['training'];
   readonly step: number;
   readonly optimizerSteps: number;
@@ -31,6 +32,7 @@ export function checkpointInfo(c: LoadedCheckpoint): CheckpointInfo {
     model: c.contents.model,
     params: c.contents.params.length,
     vocabSize: c.vocab.size,
+    tokenizer: c.vocab.tokenizer,
     training: c.training,
     step: progress.step,
     optimizerSteps: c.contents.optimizer.step,
@@ -66,7 +68,7 @@ function describe(i: CheckpointInfo): string {
     ['checkpoint', `${i.file} (${i.fileBytes} bytes, format version ${i.formatVersion})`],
     ['model', `${m.cell} × ${m.layers} layers, hidden ${m.hidden}, ${m.embed > 0 ? `embed ${m.embed}` : 'one-hot input'}, dropout ${m.dropout}`],
     ['parameters', String(i.params)],
-    ['vocabulary', `${i.vocabSize} symbols`],
+    ['vocabulary', `${i.vocabSize} symbols${i.tokenizer === 'char' ? '' : ` (${i.tokenizer} tokens)`}`],
     ['training', `batch ${t.batch} × seq ${t.seq}, ${optimizer} lr ${t.lr}, ${scheduleText(t.schedule)}, clip ${t.clip || 'off'}, seed ${t.seed}`],
     ['budget', budgetText(t.budget)],
     ['split', `${t.split.train}% train, ${t.split.val}% val, ${t.split.test}% test`],

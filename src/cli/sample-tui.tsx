@@ -2,7 +2,7 @@
 /* @jsxRuntime automatic */
 /* @jsxImportSource react */
 import { render } from 'ink';
-import type { CharVocab } from '../data/vocab.js';
+import type { Vocabulary } from '../data/vocabulary.js';
 import { Rng } from '../model/rng.js';
 import type { Sampler } from '../sample/sampler.js';
 import type { SamplingOptions } from '../sample/strategy.js';
@@ -18,7 +18,7 @@ const SEEDS = 2 ** 31;
 export interface SampleViewRun {
   readonly sampler: Sampler;
   readonly params: Float32Array;
-  readonly vocab: CharVocab;
+  readonly vocab: Vocabulary;
   readonly prime: Int32Array;
   /** The --prime text as typed (empty when none). */
   readonly primeText: string;
@@ -36,7 +36,7 @@ export async function sampleWithView(run: SampleViewRun): Promise<number> {
   const { sampler, params, vocab, prime, length } = run;
   const store = createSampleViewStore(FRAME_MS);
   const live = new LiveSampler(async function* (seed, options) {
-    for await (const id of sampler.generate(params, prime, length, options, Rng.seeded(seed))) yield vocab.symbols[id];
+    for await (const id of sampler.generate(params, prime, length, options, Rng.seeded(seed))) yield vocab.decode([id]);
   }, run.options);
   const begin = (seed: number): void => {
     live

@@ -68,7 +68,7 @@ export function sampleCommand(y: Argv): Argv {
       const generated: string[] = [];
       if (!v.json) process.stdout.write(v.prime);
       for await (const id of sampler.generate(ckpt.contents.params, prime, v.length, () => options, rng)) {
-        const symbol = vocab.symbols[id];
+        const symbol = vocab.decode([id]);
         generated.push(symbol);
         if (!v.json) process.stdout.write(symbol);
       }

@@ -35,7 +35,7 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
 
   const initial = { temperature: config.temperature, topK: 0 };
   const live = new LiveSampler(
-    (seed, opts) => symbols(sampler.generate(trainer.params!, prime, config.sampleLength, opts, Rng.seeded(seed)), vocab.symbols),
+    (seed, opts) => symbols(sampler.generate(trainer.params!, prime, config.sampleLength, opts, Rng.seeded(seed)), (id) => vocab.decode([id])),
     { ...initial, topP: 1 },
   );
   let step = 0;
@@ -112,6 +112,6 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
   return reason === 'interrupt' ? 130 : 0;
 }
 
-async function* symbols(ids: AsyncIterable<number>, table: readonly string[]): AsyncGenerator<string> {
-  for await (const id of ids) yield table[id];
+async function* symbols(ids: AsyncIterable<number>, decode: (id: number) => string): AsyncGenerator<string> {
+  for await (const id of ids) yield decode(id);
 }

@@ -6,7 +6,7 @@ import { loadCheckpoint } from '../checkpoint/run-checkpoint.js';
 import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
 import { loadCorpus } from '../data/corpus.js';
 import { parseSplit, splitIds } from '../data/split.js';
-import { CharVocab } from '../data/vocab.js';
+import { buildVocabulary, parseTokenizer, vocabularyFromJSON, type UnseenTokens, type Vocabulary } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../model/config.js';
 import { DEFAULT_FORGET_BIAS } from '../model/params.js';
 import { Rng } from '../model/rng.js';
@@ -85,13 +85,14 @@ export function trainCommand(y: Argv): Argv {
           describe: `LSTM forget-gate bias at initialisation, or "pytorch" for PyTorch's own uniform draw [default: ${DEFAULT_FORGET_BIAS}]`,
         })
         .option('split', { type: 'string', describe: `train,val,test percentages [default: ${TRAIN_DEFAULTS.split}]` })
+        .option('tokenizer', { type: 'string', describe: 'char, or tiktoken:gpt2|cl100k_base|o200k_base (ids compacted to those in the train split) [default: char]' })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
         .option('out', { type: 'string', describe: 'run folder [default: checkpoints/<corpus>-<cell>-<time>]' })
         .option('resume', { type: 'string', describe: 'continue from this checkpoint (same corpus)' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
         .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
         // Without this yargs reads a valued flag given no value (`--lr`) as "not given", and the run silently uses the default.
-        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'backend', 'out', 'resume'])
+        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'tokenizer', 'backend', 'out', 'resume'])
         .check((v) => {
           for (const k of ['layers', 'hidden', 'batch', 'seq', 'steps', 'eval-every', 'sample-length', 'warmup', 'decay-every'] as const) {
             if (k === 'warmup') nonNegativeInt(k, v[k]);
@@ -106,6 +107,7 @@ export function trainCommand(y: Argv): Argv {
           if (v.momentum !== undefined && !(v.momentum >= 0 && v.momentum < 1)) throw new Error(`--momentum must be in [0, 1) (got ${v.momentum}).`);
           if (v.seed !== undefined && !Number.isInteger(v.seed)) throw new Error(`--seed must be a whole number (got ${v.seed}).`);
           if (v.split !== undefined) parseSplit(v.split);
+          if (v.tokenizer !== undefined) parseTokenizer(v.tokenizer);
           if (v['forget-bias'] !== undefined) parseForgetBias(v['forget-bias']);
           if (v.schedule === 'cosine' && v.steps === undefined && v.epochs === undefined) {
             throw new Error('--schedule cosine decays over a step budget: give --steps or --epochs.');
@@ -119,11 +121,12 @@ export function trainCommand(y: Argv): Argv {
         v.steps !== undefined || v.epochs !== undefined || v.minutes !== undefined ? { steps: v.steps, epochs: v.epochs, minutes: v.minutes } : undefined;
       let model: ModelConfig;
       let config: TrainConfig;
-      let vocab: CharVocab;
+      let vocab: Vocabulary;
+      let unseen: UnseenTokens | null = null;
       if (resumed) {
         // The stored run decides everything that shapes the trajectory; only when and how often to stop and report may change.
         model = resumed.contents.model;
-        vocab = CharVocab.fromJSON(resumed.contents.vocab);
+        vocab = vocabularyFromJSON(resumed.contents.vocab);
         const stored = resumed.config;
         config = {
           ...stored,
@@ -134,7 +137,9 @@ export function trainCommand(y: Argv): Argv {
           temperature: v.temperature ?? stored.temperature,
         };
       } else {
-        vocab = CharVocab.fromText(corpus.text);
+        // A token vocabulary is cut from the train split, so the split is known before the model's size.
+        const percents = parseSplit(v.split ?? TRAIN_DEFAULTS.split);
+        ({ vocab, unseen } = buildVocabulary(parseTokenizer(v.tokenizer ?? 'char'), corpus.text, percents));
         model = {
           cell: v.cell ?? TRAIN_DEFAULTS.cell,
           vocabSize: vocab.size,
@@ -156,7 +161,7 @@ export function trainCommand(y: Argv): Argv {
           sampleLength: v['sample-length'] ?? TRAIN_DEFAULTS.sampleLength,
           temperature: v.temperature ?? TRAIN_DEFAULTS.temperature,
           seed: v.seed ?? TRAIN_DEFAULTS.seed,
-          split: parseSplit(v.split ?? TRAIN_DEFAULTS.split),
+          split: percents,
           maxNonFinite: 5,
           forgetBias: v['forget-bias'] === undefined ? DEFAULT_FORGET_BIAS : parseForgetBias(v['forget-bias']),
         };
@@ -197,6 +202,10 @@ export function trainCommand(y: Argv): Argv {
         },
       });
       const write = (s: string): void => void process.stdout.write(s);
+      if (unseen) {
+        const note = { event: 'tokenizer', tokenizer: vocab.tokenizer, vocabSize: vocab.size, unseenTokens: unseen.tokens, unseenDistinct: unseen.distinct };
+        write(v.json ? `${JSON.stringify(note)}\n` : `charlm: ${note.tokenizer}: ${vocab.size - 1} token ids from the train split + 1 reserved; ${unseen.tokens} val/test tokens (${unseen.distinct} distinct ids) unseen in training map to it\n`);
+      }
       trainer.subscribe(v.json ? jsonLog(write) : plainLog(write, 10));
 
       let interrupted = false;

@@ -1,4 +1,5 @@
 import { DataError } from './errors.js';
+import type { Vocabulary } from './vocabulary.js';
 
 /** How a character vocabulary is stored in checkpoint metadata. */
 export interface CharVocabJSON {
@@ -13,7 +14,8 @@ export interface CharVocabJSON {
  * sample half a character. Ids follow code point order, so the same set of
  * characters always gets the same ids whatever order the text shows them in.
  */
-export class CharVocab {
+export class CharVocab implements Vocabulary {
+  readonly tokenizer = 'char';
   readonly symbols: readonly string[];
   private readonly ids: Map<number, number>;
 
@@ -91,6 +93,10 @@ export class CharVocab {
       parts[i] = symbol;
     }
     return parts.join('');
+  }
+
+  byteLength(id: number): number {
+    return Buffer.byteLength(this.symbols[id]);
   }
 
   toJSON(): CharVocabJSON {

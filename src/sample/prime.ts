@@ -1,4 +1,5 @@
-import type { CharVocab } from '../data/vocab.js';
+import { DataError } from '../data/errors.js';
+import type { Vocabulary } from '../data/vocabulary.js';
 
 /**
  * The ids a sample starts from. An empty prime starts after a newline when the
@@ -6,7 +7,13 @@ import type { CharVocab } from '../data/vocab.js';
  * first symbol; that starting symbol is not printed. A prime symbol outside the
  * vocabulary is refused by `encode`, naming it.
  */
-export function primeIds(vocab: CharVocab, prime: string): Int32Array {
+export function primeIds(vocab: Vocabulary, prime: string): Int32Array {
   if (prime !== '') return vocab.encode(prime);
-  return Int32Array.of(vocab.has('\n') ? vocab.encode('\n')[0] : 0);
+  try {
+    const newline = vocab.encode('\n');
+    if (newline.length === 1) return newline;
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+  }
+  return Int32Array.of(0);
 }

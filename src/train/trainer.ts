@@ -4,7 +4,7 @@ import { describeBackend, type Compute } from '../compute/backend.js';
 import { BatchStream } from '../data/batches.js';
 import type { Corpus } from '../data/corpus.js';
 import type { Split } from '../data/split.js';
-import type { CharVocab } from '../data/vocab.js';
+import type { Vocabulary } from '../data/vocabulary.js';
 import type { ModelConfig } from '../model/config.js';
 import type { DropoutMasks } from '../model/network.js';
 import { initParams } from '../model/params.js';
@@ -28,7 +28,7 @@ export type SampleHook = (params: Float32Array, step: number) => Promise<{ text:
 export interface TrainerOptions {
   readonly compute: Compute;
   readonly corpus: Corpus;
-  readonly vocab: CharVocab;
+  readonly vocab: Vocabulary;
   readonly split: Split;
   readonly model: ModelConfig;
   readonly config: TrainConfig;
@@ -101,7 +101,6 @@ export class Trainer {
     const stream = new BatchStream(split.train, config.batch, config.seq);
     const step = new TrainStep(compute.runner, model, config.batch, config.seq, config.optimizer);
     const total = plannedSteps(config.budget, stream.windowsPerEpoch);
-    const byteLength = (id: number): number => Buffer.byteLength(vocab.symbols[id]);
 
     let params: Float32Array;
     let optimizer: OptimizerState;
@@ -141,7 +140,7 @@ export class Trainer {
     };
     let lastEval: Evaluation | null = null;
     const evalAndSave = async (): Promise<void> => {
-      lastEval = await evaluate(step.network, params, split.val, byteLength);
+      lastEval = await evaluate(step.network, params, split.val, (id) => vocab.byteLength(id));
       const best = progress.best === null || lastEval.loss < progress.best.valLoss;
       if (best) progress = { ...progress, best: { step: progress.step, valLoss: lastEval.loss } };
       const e: EvalEvent = {
