@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench.js';
+import { compareCommand } from './compare.js';
 import { corporaCommand } from './corpora.js';
 import { reportAndExit } from './errors.js';
 import { evalCommand } from './eval.js';
@@ -15,7 +16,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 // Registered in the order `charlm --help` lists them.
-const cli = [trainCommand, sampleCommand, evalCommand, infoCommand, corporaCommand, benchCommand]
+const cli = [trainCommand, sampleCommand, evalCommand, compareCommand, infoCommand, corporaCommand, benchCommand]
   .reduce((y, command) => command(y), yargs(hideBin(process.argv)))
   .scriptName('charlm')
   .usage('$0 <command> [options]\n\nA character-level language-model workbench: train LSTM / GRU / RNN models on gpu.js.')
