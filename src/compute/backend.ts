@@ -26,10 +26,13 @@ export class BackendError extends Error {
 
 /**
  * webasm kernels with at least this many output cells run threaded (gpu.js's async
- * contract); smaller ones stay synchronous, where the ~70 µs pool round trip would
- * cost more than the work.
+ * contract); smaller ones stay synchronous, where the pool round trip costs more
+ * than the work. Measured with `charlm bench --config small --backend webasm`
+ * (2 cores, loaded): a bound of 16384 put the per-timestep gate kernels (32×512)
+ * on the pool, ~1 ms a call, 780–800 ms a step; 131072 keeps them synchronous,
+ * 394–472 ms a step. Medium is the same either way at 131072 or all-synchronous.
  */
-const THREADED_FROM_CELLS = 16384;
+const THREADED_FROM_CELLS = 131072;
 
 async function probe(name: BackendName): Promise<BackendProbe> {
   switch (name) {
