@@ -30,7 +30,7 @@ export function renderMarkdown(r: CompareReport, dir: string): string {
       `${r.seeds} seed${r.seeds > 1 ? 's' : ''} · backend ${r.backend}`,
     '',
     r.match === 'params'
-      ? `Hidden sizes matched so every model has the parameter count of the LSTM at hidden ${r.model.hidden} with the same tokenizer (±2%).`
+      ? `Hidden sizes matched so every model has the parameter count of the LSTM at hidden ${r.model.hidden} with the same tokenizer, within 2%.`
       : `Every model has hidden ${r.model.hidden} (parameter counts differ by cell).`,
     '',
     `Numbers are those of each run's best validation pass (the checkpoint kept)${withSd ? `, mean ± sample sd over ${r.seeds} seeds` : ', one seed'}. ` +

@@ -5,11 +5,12 @@ import type { CompareReport } from './report.js';
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const DASHES = ['', '7 4', '2 3', '10 3 2 3'];
 
-const WIDTH = 1100;
-const PANEL_W = 430;
+const WIDTH = 1160;
+const PANEL_W = 380;
 const PANEL_H = 300;
 const TOP = 70;
-const LEFT = [70, 620];
+// Each panel leaves ~130 px on its right for run names, before the next panel's axis labels.
+const LEFT = [80, 660];
 const LABEL_GAP = 13;
 // A generic family only: an SVG that names a font the viewer lacks renders differently everywhere.
 const FONT = 'font-family="sans-serif"';
@@ -55,7 +56,7 @@ export function renderSvg(r: CompareReport): string {
   const pad = (yHi - yLo) * 0.05 || 0.1;
   yLo -= pad;
   yHi += pad;
-  const legendRows = Math.ceil(r.rows.length / 3);
+  const legendRows = r.rows.length;
   const height = TOP + PANEL_H + 60 + legendRows * 22 + 20;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT}>`,
@@ -112,8 +113,8 @@ export function renderSvg(r: CompareReport): string {
   // Legend: one entry per row (colour), then what the dashes mean.
   const ly = TOP + PANEL_H + 62;
   r.rows.forEach((row, i) => {
-    const x = 70 + (i % 3) * 340;
-    const y = ly + Math.floor(i / 3) * 22;
+    const x = LEFT[0];
+    const y = ly + i * 22;
     const color = PALETTE[i % PALETTE.length];
     const mean = row.meanValBitsPerByte === null ? '—' : row.meanValBitsPerByte.toFixed(3);
     const text = `${row.cell} · ${row.tokenizer} · hidden ${row.hidden} · ${row.params} params · ${mean} bits/byte${row.best ? ' ★ best' : ''}`;
@@ -123,7 +124,7 @@ export function renderSvg(r: CompareReport): string {
   if (r.seeds > 1) {
     const y = ly + legendRows * 22;
     const names = DASHES.slice(0, Math.min(r.seeds, DASHES.length)).map((_, i) => `seed ${i + 1}: ${i === 0 ? 'solid' : ['dashed', 'dotted', 'dash-dot'][i - 1]}`);
-    parts.push(`<text x="70" y="${y + 4}" font-size="11" fill="#555">${esc(`${names.join(' · ')}${r.seeds > DASHES.length ? ' (then repeating)' : ''}`)}</text>`);
+    parts.push(`<text x="${LEFT[0]}" y="${y + 4}" font-size="11" fill="#555">${esc(`${names.join(' · ')}${r.seeds > DASHES.length ? ' (then repeating)' : ''}`)}</text>`);
   }
   parts.push('</svg>', '');
   return parts.join('\n');
