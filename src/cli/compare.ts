@@ -139,7 +139,7 @@ export function compareCommand(y: Argv): Argv {
       };
 
       if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
-        const code = await compareWithDashboard(runner, finish);
+        const code = await compareWithDashboard(runner, finish, outDir);
         compute.runner.destroy();
         process.exit(code);
       }
