@@ -8,7 +8,7 @@ import { parseSplit } from '../data/split.js';
 import { DEFAULT_BPE_ENCODING, parseTokenizer, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType } from '../model/config.js';
 import { DEFAULT_FORGET_BIAS } from '../model/params.js';
-import { CompareRunner, reportRows, type CompareEvent, type CompareSpec, type MatchMode, type RunResult } from '../train/compare.js';
+import { CompareRunner, PARAM_TOLERANCE, reportRows, type CompareEvent, type CompareSpec, type MatchMode, type RunResult } from '../train/compare.js';
 import type { TrainConfig } from '../train/config.js';
 import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
 import { compareWithDashboard } from './compare-tui.js';
@@ -181,7 +181,8 @@ export function plainCompareLog(write: (s: string) => void): (e: CompareEvent) =
       case 'compare-start':
         write(`charlm: comparing ${e.runs.length} runs on ${e.corpus} (${e.corpusBytes} bytes); backend ${e.backend}\n`);
         for (const r of e.runs) {
-          write(`  ${r.id}: hidden ${r.model.hidden}, ${r.params} parameters${e.match === 'params' ? ` (${(r.paramsOff * 100).toFixed(2)}% from the LSTM's)` : ''}\n`);
+          const off = e.match === 'params' ? ` (${(r.paramsOff * 100).toFixed(2)}% from the LSTM's${r.paramsOff > PARAM_TOLERANCE ? '; no hidden size comes within 2% at this size' : ''})` : '';
+          write(`  ${r.id}: hidden ${r.model.hidden}, ${r.params} parameters${off}\n`);
         }
         break;
       case 'run-start':
