@@ -1,7 +1,8 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { CheckpointError } from '../checkpoint/errors.js';
+import { estimateCheckpointBytes, lockRunFolder } from '../checkpoint/lock.js';
 import { loadCheckpoint } from '../checkpoint/run-checkpoint.js';
 import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
 import { loadCorpus } from '../data/corpus.js';
@@ -168,11 +169,12 @@ export function trainCommand(y: Argv): Argv {
       }
       const split = splitIds(vocab.encode(corpus.text), config.split);
       const outDir = resolve(v.out ?? (resumed ? dirname(resolve(v.resume!)) : defaultRunFolder(corpus.name, model.cell)));
+      // Before the backend starts: a folder that cannot take the run, or that another run holds, is refused at once.
+      await lockRunFolder(outDir, { checkpointBytes: estimateCheckpointBytes(model, config.batch, config.optimizer.kind) });
       if (!resumed && (await exists(join(outDir, 'latest.safetensors')))) {
         throw new CheckpointError(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'latest.safetensors')} or choose another --out.`);
       }
       const compute = await selectBackend(v.backend);
-      await mkdir(outDir, { recursive: true });
 
       // The dashboard needs a terminal to draw on and one to read keys from; anything else gets plain lines (or --json).
       if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
