@@ -39,6 +39,7 @@ export const TRAIN_DEFAULTS = {
   temperature: 0.8,
   seed: 1,
   split: '90,5,5',
+  maxNonFinite: 5,
 };
 
 const positiveInt = (name: string, v: number | undefined): void => {
@@ -73,6 +74,11 @@ export function trainCommand(y: Argv): Argv {
         .option('decay-every', { type: 'number', describe: 'step schedule: steps between decays [default: 1000]' })
         .option('decay-gamma', { type: 'number', describe: 'step schedule: factor per decay [default: 0.5]' })
         .option('clip', { type: 'number', describe: `global gradient-norm limit, 0 = off [default: ${TRAIN_DEFAULTS.clip}]` })
+        .option('max-nonfinite', {
+          type: 'number',
+          requiresArg: true,
+          describe: `stop after this many diverged steps in a row (NaN/∞ loss or gradient, exploding loss; none is applied) [default: ${TRAIN_DEFAULTS.maxNonFinite}]`,
+        })
         .option('steps', { type: 'number', describe: 'stop after this many steps' })
         .option('epochs', { type: 'number', describe: `stop after this many passes over the training split [default: ${TRAIN_DEFAULTS.epochs} when no budget is given]` })
         .option('minutes', { type: 'number', describe: 'stop after this much training time' })
@@ -100,6 +106,7 @@ export function trainCommand(y: Argv): Argv {
             else positiveInt(k, v[k]);
           }
           nonNegativeInt('embed', v.embed);
+          positiveInt('max-nonfinite', v['max-nonfinite']);
           nonNegativeInt('sample-every', v['sample-every']);
           for (const k of ['lr', 'epochs', 'minutes', 'decay-gamma'] as const) positiveNumber(k, v[k]);
           if (v.dropout !== undefined && !(v.dropout >= 0 && v.dropout < 1)) throw new Error(`--dropout must be in [0, 1) (got ${v.dropout}).`);
@@ -133,6 +140,7 @@ export function trainCommand(y: Argv): Argv {
           ...stored,
           budget: budget ?? stored.budget,
           evalEvery: v['eval-every'] ?? stored.evalEvery,
+          maxNonFinite: v['max-nonfinite'] ?? stored.maxNonFinite,
           sampleEvery: v['sample-every'] ?? stored.sampleEvery,
           sampleLength: v['sample-length'] ?? stored.sampleLength,
           temperature: v.temperature ?? stored.temperature,
@@ -163,7 +171,7 @@ export function trainCommand(y: Argv): Argv {
           temperature: v.temperature ?? TRAIN_DEFAULTS.temperature,
           seed: v.seed ?? TRAIN_DEFAULTS.seed,
           split: percents,
-          maxNonFinite: 5,
+          maxNonFinite: v['max-nonfinite'] ?? TRAIN_DEFAULTS.maxNonFinite,
           forgetBias: v['forget-bias'] === undefined ? DEFAULT_FORGET_BIAS : parseForgetBias(v['forget-bias']),
         };
       }

@@ -16,7 +16,7 @@ import type { DoneEvent, EvalEvent, TrainEvent } from './events.js';
 import { initialOptimizerState, type OptimizerState } from './optimizer.js';
 import type { Progress } from './progress.js';
 import { learningRate } from './schedule.js';
-import { TrainStep } from './train-step.js';
+import { TrainStep, type StepResult } from './train-step.js';
 
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';
@@ -182,6 +182,7 @@ export class Trainer {
     const weights = new Float32Array(N).fill(1 / N);
     let rate = 0;
     let nonFinite = 0;
+    const lossLimit = EXPLODED_LOSS_FACTOR * Math.log(Math.max(model.vocabSize, 2));
     const budgetLeft = (): boolean =>
       (total === null || progress.step < total) && (config.budget.minutes === undefined || elapsed() < config.budget.minutes * 60_000);
 
@@ -205,11 +206,13 @@ export class Trainer {
       const masks = dropoutMasks(model, N, rng);
       const lr = learningRate(config.schedule, config.lr, progress.step, total ?? Number.MAX_SAFE_INTEGER);
       const r = await step.run(params, optimizer, window, state, masks, lr, config.clip);
-      if (!r.applied) {
+      const diverged = divergence(r, lossLimit);
+      if (diverged !== null) {
         nonFinite += 1;
         if (nonFinite >= config.maxNonFinite) {
+          const times = nonFinite === 1 ? 'once (the step was not applied)' : `for ${nonFinite} steps in a row (none was applied)`;
           throw new TrainingError(
-            `Training diverged at step ${progress.step + 1}: the loss or gradient was not finite for ${nonFinite} steps in a row (each was skipped); try a lower --lr than ${config.lr}.`,
+            `Training diverged at step ${progress.step + 1}: ${diverged} ${times}; try ${resume ? 'a new run with ' : ''}a lower --lr than ${config.lr}.`,
           );
         }
         continue;
@@ -248,6 +251,34 @@ export class Trainer {
     this.emit(done);
     return done;
   }
+}
+
+/**
+ * A training loss this many times a uniform guess's (ln V nats) only comes
+ * from weights already thrown far off by too large a step: Adam at --lr 1e6
+ * stays finite (its step is about lr whatever the gradient) but reaches ~1e6
+ * nats at step 2, and --lr 100 runs at 1e3–5e3. A real run starts near 1×
+ * and its worst windows stay within a few times that; --lr 1 peaked at 6×
+ * and recovered.
+ */
+const EXPLODED_LOSS_FACTOR = 1000;
+
+/** Why this step must not be applied, or null when it may be. */
+function divergence(r: StepResult, lossLimit: number): string | null {
+  if (!r.applied) return 'the loss or gradient was NaN or infinite';
+  if (r.loss > lossLimit) return `the loss exceeded ${EXPLODED_LOSS_FACTOR} times a uniform guess's (${r.loss.toPrecision(3)} nats per token)`;
+  // Finite gradients times a huge learning rate can still overflow float32; such weights would poison every later step and checkpoint.
+  if (!allFinite(r.params)) return 'the update would have made weights infinite';
+  return null;
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    // x − x is 0 for every finite x and NaN for ±∞ and NaN; cheaper than Number.isFinite per element.
+    if (x - x !== 0) return false;
+  }
+  return true;
 }
 
 /** Inverted-dropout masks for this step, drawn from the run's RNG so a resumed run draws the same ones. */
