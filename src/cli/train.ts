@@ -114,7 +114,7 @@ export function trainCommand(y: Argv): Argv {
           if (v.temperature !== undefined && !(v.temperature >= 0)) throw new Error(`--temperature must be 0 (greedy) or more (got ${v.temperature}).`);
           if (v.momentum !== undefined && !(v.momentum >= 0 && v.momentum < 1)) throw new Error(`--momentum must be in [0, 1) (got ${v.momentum}).`);
           if (v.seed !== undefined && !Number.isInteger(v.seed)) throw new Error(`--seed must be a whole number (got ${v.seed}).`);
-          if (v.split !== undefined) parseSplit(v.split);
+          if (v.split !== undefined) checkSplitFlag(v.split);
           if (v.tokenizer !== undefined) parseTokenizer(v.tokenizer);
           if (v['forget-bias'] !== undefined) parseForgetBias(v['forget-bias']);
           if (v.schedule === 'cosine' && v.steps === undefined && v.epochs === undefined) {
@@ -237,6 +237,16 @@ function parseForgetBias(text: string): number | null {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--forget-bias must be a number or "pytorch" (got ${JSON.stringify(text)}).`);
   return n;
+}
+
+/** parseSplit speaks of the data; on the command line the refusal names the flag. */
+function checkSplitFlag(text: string): void {
+  try {
+    parseSplit(text);
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    throw new Error(`--split ${text}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`);
+  }
 }
 
 function schedule(kind: 'constant' | 'cosine' | 'step', warmup: number, every: number, gamma: number): Schedule {
