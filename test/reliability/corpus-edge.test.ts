@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/checkpoint/run-checkpoint.js';
@@ -6,7 +6,7 @@ import { CharVocab } from '../../src/data/vocab.js';
 import { Rng } from '../../src/model/rng.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
-import { events, oneSentence, peakRss, start, TINY } from './run.js';
+import { events, oneSentence, peakRss, start, TINY, without } from './run.js';
 
 // Empty, binary (NUL bytes) and Latin-1 files are refused in test/cli/bad-input.test.ts.
 
@@ -19,24 +19,22 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a corpus that cannot be trained on is refused with one sentence before anything is written', () => {
-  const cases: [string, string | Buffer, string[], RegExp][] = [
-    ['one character', 'x', [], /^charlm: The training split has 0 characters, fewer than the 18 that one window of 2 streams × 9 characters needs; use a smaller --batch or --seq or a longer corpus\.$/],
-    ['shorter than one batch window at the default batch and seq', englishLike(1500), ['--batch', '32', '--seq', '64'], /has 1\d{3} characters, fewer than the 2080 that one window of 32 streams × 65 characters needs; use a smaller --batch or --seq/],
+  const cases: [string, string, string | Buffer, string[], RegExp][] = [
+    ['one character', 'one.txt', 'x', [], /^charlm: The training split has 0 characters, fewer than the 18 that one window of 2 streams × 9 characters needs; use a smaller --batch or --seq or a longer corpus\.$/],
+    ['shorter than one batch window at the default batch and seq', 'short.txt', englishLike(1500), ['--batch', '32', '--seq', '64'], /has 1\d{3} characters, fewer than the 2080 that one window of 32 streams × 65 characters needs; use a smaller --batch or --seq/],
     // UTF-16 text has a NUL in every ASCII character; refused as binary rather than misread.
-    ['UTF-16 text', Buffer.from('\ufeffhello, world\n', 'utf16le'), [], /utf-16\.txt looks like a binary file \(it contains NUL bytes\), not text\.$/],
-    ['bytes that are neither text nor NUL-bearing', Buffer.from(Array.from({ length: 512 }, (_, i) => 0x80 + (i % 128))), [], /high-bytes\.txt is not valid UTF-8 text; convert it to UTF-8 first\.$/],
+    ['UTF-16 text', 'utf-16.txt', Buffer.from('\ufeffhello, world\n', 'utf16le'), [], /utf-16\.txt looks like a binary file \(it contains NUL bytes\), not text\.$/],
+    ['bytes that are neither text nor NUL-bearing', 'high-bytes.txt', Buffer.from(Array.from({ length: 512 }, (_, i) => 0x80 + (i % 128))), [], /high-bytes\.txt is not valid UTF-8 text; convert it to UTF-8 first\.$/],
   ];
-  it.concurrent.each(cases)('%s', async (what, content, extra, sentence) => {
-    const name = what === 'UTF-16 text' ? 'utf-16.txt' : what.startsWith('bytes') ? 'high-bytes.txt' : `${what.replace(/\W+/g, '-')}.txt`;
+  it.concurrent.each(cases)('%s', async (_, name, content, flags, sentence) => {
     writeFileSync(at(name), content);
     const out = at(`run-${name}`);
-    const TINY_BATCH = extra.length > 0 ? TINY.filter((a, i) => !['--batch', '--seq'].includes(a) && !['--batch', '--seq'].includes(TINY[i - 1])) : TINY;
-    const r = await charlm(['train', at(name), ...TINY_BATCH, ...extra, '--steps', '2', '--out', out]);
+    const r = await charlm(['train', at(name), ...without(TINY, ...flags.filter((f) => f.startsWith('--'))), ...flags, '--steps', '2', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(oneSentence(r.stderr)).toMatch(sentence);
     // The run folder charlm created for it is removed again, since nothing was written.
-    expect(() => readFileSync(join(out, 'latest.safetensors'))).toThrow();
+    expect(existsSync(out)).toBe(false);
   });
 });
 
@@ -68,7 +66,7 @@ describe('text beyond ASCII', () => {
     const text = unicodeText(4000);
     writeFileSync(at('unicode.txt'), text);
     const out = at('run-unicode');
-    const r = await charlm(['train', at('unicode.txt'), ...TINY.filter((a) => a !== '0' && a !== '--sample-every'), '--sample-every', '2', '--sample-length', '60', '--steps', '4', '--eval-every', '4', '--out', out]);
+    const r = await charlm(['train', at('unicode.txt'), ...without(TINY, '--sample-every'), '--sample-every', '2', '--sample-length', '60', '--steps', '4', '--eval-every', '4', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
 
     const contents = decodeCheckpoint(readFileSync(join(out, 'latest.safetensors')), 'latest');

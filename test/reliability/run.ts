@@ -5,6 +5,9 @@ import { CHARLM } from '../support/cli.js';
 /** The smallest model that still exercises every part of a run: steps, evaluation, both checkpoints. */
 export const TINY = ['--hidden', '8', '--embed', '4', '--layers', '1', '--batch', '2', '--seq', '8', '--sample-every', '0', '--backend', 'cpu', '--json'];
 
+/** `args` without `flag` and its value, so a case's own value is the only one (yargs collects a repeated flag into a list). */
+export const without = (args: string[], ...flags: string[]): string[] => args.filter((a, i) => !flags.includes(a) && !flags.includes(args[i - 1]));
+
 export type Event = Record<string, unknown> & { event: string };
 /** An event with the time it arrived (performance.now() of the test process). */
 export type TimedEvent = Event & { arrivedMs: number };
