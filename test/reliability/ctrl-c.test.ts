@@ -29,7 +29,7 @@ describe('Ctrl-C during training', () => {
     expect(done).toMatchObject({ event: 'done', stopped: true, checkpoint: latest });
     const stoppedAt = done.step as number;
     expect(stoppedAt).toBeGreaterThanOrEqual(3);
-    expect(run.events.filter((e) => e.event === 'checkpoint')).toEqual([{ event: 'checkpoint', step: stoppedAt, kind: 'latest', path: latest }]);
+    expect(run.events.filter((e) => e.event === 'checkpoint')).toMatchObject([{ event: 'checkpoint', step: stoppedAt, kind: 'latest', path: latest }]);
     const saved = await loadCheckpoint(latest);
     expect(parseProgress(saved.progress, latest).step).toBe(stoppedAt);
     expect(existsSync(join(out, '.charlm.lock'))).toBe(false);
