@@ -3,6 +3,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from './errors.js';
+import { describeIoError, errorCode } from './io-errors.js';
 
 /**
  * Replaces `path` with `data` so that a reader (or a crash, or a power cut)
@@ -35,7 +36,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   } catch (cause) {
     await handle?.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw new CheckpointError(`Cannot write ${path}: ${describe(cause)}.`, { file: path, cause });
+    throw new CheckpointError(`Cannot write ${path}: ${describeIoError(cause)}.`, { file: path, cause });
   }
   await syncFolder(folder, path);
 }
@@ -48,34 +49,9 @@ async function syncFolder(folder: string, path: string): Promise<void> {
   } catch (cause) {
     // Some file systems cannot fsync a folder; the file itself is already synced and in place.
     if (!['EINVAL', 'ENOTSUP', 'EISDIR', 'EPERM', 'EACCES'].includes(errorCode(cause) ?? '')) {
-      throw new CheckpointError(`Wrote ${path} but could not flush its folder to disk: ${describe(cause)}.`, { file: path, cause });
+      throw new CheckpointError(`Wrote ${path} but could not flush its folder to disk: ${describeIoError(cause)}.`, { file: path, cause });
     }
   } finally {
     await handle?.close().catch(() => undefined);
   }
-}
-
-function describe(cause: unknown): string {
-  switch (errorCode(cause)) {
-    case 'ENOENT':
-      return 'its folder does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'EISDIR':
-      return 'a folder of that name is in the way';
-    case 'EROFS':
-      return 'the file system is read-only';
-    default:
-      return cause instanceof Error ? cause.message.replace(/\.$/, '') : String(cause);
-  }
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
 }

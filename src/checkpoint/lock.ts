@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import type { ModelConfig } from '../model/config.js';
 import { paramLayout } from '../model/params.js';
 import { CheckpointError } from './errors.js';
+import { describeIoError, errorCode } from './io-errors.js';
 
 /**
  * Hidden, so a finished run folder lists only its checkpoints; it exists only
@@ -86,7 +87,7 @@ async function makeFolder(dir: string): Promise<boolean> {
         ? 'a file of that name is in the way'
         : code === 'ENOTDIR'
           ? 'part of its path is a file, not a folder'
-          : describe(cause);
+          : describeIoError(cause);
     throw new CheckpointError(`Cannot create the run folder ${dir}: ${why}; choose another --out.`, { file: dir, cause });
   }
 }
@@ -117,7 +118,7 @@ async function probeWrite(dir: string): Promise<void> {
     await handle.writeFile(Buffer.alloc(4096, 0x20));
     await handle.sync();
   } catch (cause) {
-    throw new CheckpointError(`Cannot write checkpoints into ${dir}: ${describe(cause)}; choose another --out.`, { file: dir, cause });
+    throw new CheckpointError(`Cannot write checkpoints into ${dir}: ${describeIoError(cause)}; choose another --out.`, { file: dir, cause });
   } finally {
     await handle?.close().catch(() => undefined);
     await unlink(probe).catch(() => undefined);
@@ -168,7 +169,7 @@ async function acquire(dir: string, created: boolean): Promise<RunFolderLock> {
     }
   } catch (cause) {
     if (cause instanceof CheckpointError) throw cause;
-    throw new CheckpointError(`Cannot lock the run folder ${dir}: ${describe(cause)}.`, { file: dir, cause });
+    throw new CheckpointError(`Cannot lock the run folder ${dir}: ${describeIoError(cause)}.`, { file: dir, cause });
   } finally {
     await unlink(temp).catch(() => undefined);
   }
@@ -312,29 +313,4 @@ function size(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
   if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
   return `${Math.ceil(bytes / 1024)} KB`;
-}
-
-function describe(cause: unknown): string {
-  switch (errorCode(cause)) {
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'EDQUOT':
-      return 'the disk quota is used up';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOTDIR':
-      return 'part of its path is a file, not a folder';
-    default:
-      return cause instanceof Error ? cause.message.replace(/\.$/, '') : String(cause);
-  }
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
 }
