@@ -74,16 +74,19 @@ export async function saveCheckpoint(path: string, c: CheckpointContents): Promi
   await writeFileAtomic(path, encodeCheckpoint(c));
 }
 
-export async function loadCheckpoint(path: string): Promise<CheckpointContents> {
-  let buf: Buffer;
+/** The bytes of a checkpoint file; a missing, unreadable or folder path is one CheckpointError sentence. */
+export async function readCheckpointFile(path: string): Promise<Buffer> {
   try {
-    buf = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new CheckpointError(`Cannot read checkpoint ${path}: ${why}.`, { file: path, cause: e });
   }
-  return decodeCheckpoint(buf, path);
+}
+
+export async function loadCheckpoint(path: string): Promise<CheckpointContents> {
+  return decodeCheckpoint(await readCheckpointFile(path), path);
 }
 
 export function decodeCheckpoint(buf: Buffer, path: string): CheckpointContents {

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { decodeCheckpoint, type CheckpointContents } from '../checkpoint/run-checkpoint.js';
+import { decodeCheckpoint, readCheckpointFile, type CheckpointContents } from '../checkpoint/run-checkpoint.js';
 import { DataError } from '../data/errors.js';
 import { vocabularyFromJSON, type Vocabulary } from '../data/tokenizer.js';
 import { CharVocab } from '../data/vocab.js';
@@ -30,14 +29,7 @@ export interface LoadedCheckpoint {
 
 /** Reads and validates a checkpoint for sample, eval and info; anything wrong is one CheckpointError sentence naming the file. */
 export async function loadForUse(path: string): Promise<LoadedCheckpoint> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new CheckpointError(`Cannot read checkpoint ${path}: ${why}.`, { file: path, cause: e });
-  }
+  const buf = await readCheckpointFile(path);
   const contents = decodeCheckpoint(buf, path);
   const bad = (why: string): CheckpointError => new CheckpointError(`${path} is not a usable charlm checkpoint: ${why}.`, { file: path });
   let vocab: Vocabulary;

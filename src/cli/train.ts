@@ -3,20 +3,19 @@ import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { estimateCheckpointBytes, lockRunFolder } from '../checkpoint/lock.js';
-import { loadCheckpoint } from '../checkpoint/run-checkpoint.js';
 import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
 import { loadCorpus } from '../data/corpus.js';
 import { parseSplit, splitIds } from '../data/split.js';
-import { buildVocabulary, parseTokenizer, vocabularyFromJSON, type UnseenTokens, type Vocabulary } from '../data/tokenizer.js';
+import { buildVocabulary, parseTokenizer, type UnseenTokens, type Vocabulary } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../model/config.js';
 import { DEFAULT_FORGET_BIAS } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { Sampler } from '../sample/sampler.js';
-import { parseTrainConfig, type Budget, type TrainConfig } from '../train/config.js';
+import type { Budget, TrainConfig } from '../train/config.js';
 import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
-import { parseProgress } from '../train/progress.js';
 import type { Schedule } from '../train/schedule.js';
 import { Trainer } from '../train/trainer.js';
+import { loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
 import { jsonLog, plainLog } from './train-log.js';
 import { trainWithDashboard } from './train-tui.js';
 import { primeIds } from '../sample/prime.js';
@@ -134,8 +133,8 @@ export function trainCommand(y: Argv): Argv {
       if (resumed) {
         // The stored run decides everything that shapes the trajectory; only when and how often to stop and report may change.
         model = resumed.contents.model;
-        vocab = vocabularyFromJSON(resumed.contents.vocab);
-        const stored = resumed.config;
+        vocab = resumed.vocab;
+        const stored = resumed.training;
         config = {
           ...stored,
           budget: budget ?? stored.budget,
@@ -185,8 +184,8 @@ export function trainCommand(y: Argv): Argv {
       const compute = await selectBackend(v.backend);
 
       // The dashboard needs a terminal to draw on and one to read keys from; anything else gets plain lines (or --json).
+      const resume = resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress };
       if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
-        const resume = resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress };
         const code = await trainWithDashboard({ compute, corpus, vocab, split, model, config, outDir, resume });
         compute.runner.destroy();
         process.exit(code);
@@ -202,7 +201,7 @@ export function trainCommand(y: Argv): Argv {
         model,
         config,
         outDir,
-        resume: resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress },
+        resume,
         sample: async (params, step) => {
           const rng = Rng.seeded(config.seed * 7919 + step);
           const ids: number[] = [];
@@ -255,18 +254,16 @@ function schedule(kind: 'constant' | 'cosine' | 'step', warmup: number, every: n
   return { kind };
 }
 
-async function readResume(path: string, corpusBytes: number) {
-  const contents = await loadCheckpoint(path);
-  const progress = parseProgress(contents.progress, path);
-  const config = parseTrainConfig(contents.training, path);
-  const corpus = contents.corpus as { bytes?: unknown; name?: unknown };
-  if (corpus?.bytes !== corpusBytes) {
+/** The checkpoint to continue from, validated as sample/eval/info validate it, and refused unless it was trained on this text. */
+async function readResume(path: string, corpusBytes: number): Promise<LoadedCheckpoint> {
+  const loaded = await loadForUse(path);
+  if (loaded.corpus.bytes !== corpusBytes) {
     throw new CheckpointError(
-      `${path} was trained on ${String(corpus?.name)} (${String(corpus?.bytes)} bytes), not on this corpus (${corpusBytes} bytes); resume needs the same text.`,
+      `${path} was trained on ${loaded.corpus.name} (${loaded.corpus.bytes} bytes), not on this corpus (${corpusBytes} bytes); resume needs the same text.`,
       { file: path },
     );
   }
-  return { contents, progress, config };
+  return loaded;
 }
 
 function defaultRunFolder(corpus: string, cell: CellType): string {
