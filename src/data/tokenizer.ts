@@ -90,6 +90,7 @@ const UNKNOWN_BYTES = new TextEncoder().encode('\uFFFD');
  */
 export class TokenVocab implements Vocabulary {
   readonly tokenizer: string;
+  readonly endOfDocument: number | null = null;
   readonly size: number;
   /** The reserved id for tiktoken ids the training split does not have. */
   readonly unknownId: number;

@@ -16,6 +16,7 @@ export interface CharVocabJSON {
  */
 export class CharVocab implements Vocabulary {
   readonly tokenizer = 'char';
+  readonly endOfDocument: number | null = null;
   readonly symbols: readonly string[];
   private readonly ids: Map<number, number>;
 

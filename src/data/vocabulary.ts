@@ -12,6 +12,11 @@ export interface Vocabulary {
   /** `char` or `tiktoken:<encoding>`, as `--tokenizer` spells it. */
   readonly tokenizer: string;
   readonly size: number;
+  /**
+   * Id of the end-of-document symbol when the model was trained with
+   * `--documents` (generation of one document stops there); null otherwise.
+   */
+  readonly endOfDocument: number | null;
   encode(text: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
   /**
