@@ -14,6 +14,11 @@ export interface Corpus {
   text: string;
   /** UTF-8 bytes of `text` (for bits per byte). */
   bytes: number;
+  /**
+   * For a folder: where each file's text starts in `text` (UTF-16 offsets, in
+   * file order), so `--documents file` can tell the files apart again.
+   */
+  fileStarts?: readonly number[];
 }
 
 export interface LoadCorpusOptions {
@@ -44,18 +49,15 @@ export async function loadCorpus(spec: string, opts: LoadCorpusOptions = {}): Pr
     }
     throw new DataError(`No such file or folder: ${spec}.`);
   }
-  let text: string;
-  let name: string;
   if (info.isFile()) {
-    text = await readTextFile(path, spec, info.size, maxBytes);
-    name = basename(path, extname(path)) || basename(path);
-  } else if (info.isDirectory()) {
-    text = await readTextFolder(path, spec, maxBytes);
-    name = basename(path);
-  } else {
-    throw new DataError(`${spec} is neither a regular file nor a folder.`);
+    const text = await readTextFile(path, spec, info.size, maxBytes);
+    return { name: basename(path, extname(path)) || basename(path), source: path, text, bytes: utf8Bytes(text) };
   }
-  return { name, source: path, text, bytes: utf8Bytes(text) };
+  if (info.isDirectory()) {
+    const { text, fileStarts } = await readTextFolder(path, spec, maxBytes);
+    return { name: basename(path), source: path, text, bytes: utf8Bytes(text), fileStarts };
+  }
+  throw new DataError(`${spec} is neither a regular file nor a folder.`);
 }
 
 async function readTextFile(path: string, label: string, size: number, maxBytes: number): Promise<string> {
@@ -76,7 +78,7 @@ async function readTextFile(path: string, label: string, size: number, maxBytes:
  * corpus text) and so are subfolders; empty files add nothing and are skipped,
  * but a folder with no text at all is refused.
  */
-async function readTextFolder(path: string, label: string, maxBytes: number): Promise<string> {
+async function readTextFolder(path: string, label: string, maxBytes: number): Promise<{ text: string; fileStarts: number[] }> {
   let names: string[];
   try {
     names = await readdir(path);
@@ -101,7 +103,13 @@ async function readTextFolder(path: string, label: string, maxBytes: number): Pr
   if (parts.length === 0) {
     throw new DataError(`${label} contains no non-empty text files.`);
   }
-  return parts.join('\n');
+  const fileStarts: number[] = [];
+  let at = 0;
+  for (const part of parts) {
+    fileStarts.push(at);
+    at += part.length + 1;
+  }
+  return { text: parts.join('\n'), fileStarts };
 }
 
 function compareCodePoints(a: string, b: string): number {

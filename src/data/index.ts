@@ -11,3 +11,13 @@ export {
   type EvalWindow,
   type EvalWindows,
 } from './batches.js';
+export {
+  DOCUMENT_MODES,
+  corpusDocuments,
+  corpusIds,
+  documentIds,
+  documentVocabulary,
+  keepMask,
+  splitCorpusIds,
+  type DocumentMode,
+} from './documents.js';

@@ -6,6 +6,13 @@ export interface CharVocabJSON {
   type: 'char';
   /** Symbols sorted by code point; a symbol's id is its index. */
   symbols: string[];
+  /** Id of the end-of-document symbol, always `symbols.length` (the id after every character); absent without --documents. */
+  endOfDocument?: number;
+}
+
+export interface CharVocabOptions {
+  /** Add an end-of-document symbol after the characters (document mode). */
+  readonly endOfDocument?: boolean;
 }
 
 /**
@@ -13,19 +20,26 @@ export interface CharVocabJSON {
  * character is one symbol, never two UTF-16 halves, so the model can never
  * sample half a character. Ids follow code point order, so the same set of
  * characters always gets the same ids whatever order the text shows them in.
+ *
+ * In document mode the vocabulary also has an end-of-document symbol (END),
+ * the id after the last character. It is no character at all, so no text can
+ * ever encode to it; it decodes to nothing and counts as one byte, the newline
+ * or blank line it stands in for.
  */
 export class CharVocab implements Vocabulary {
   readonly tokenizer = 'char';
-  readonly endOfDocument: number | null = null;
+  readonly endOfDocument: number | null;
+  /** The characters only; END, when there is one, has no symbol. */
   readonly symbols: readonly string[];
   private readonly ids: Map<number, number>;
 
-  private constructor(codePoints: readonly number[]) {
+  private constructor(codePoints: readonly number[], endOfDocument: boolean) {
     this.symbols = Object.freeze(codePoints.map((cp) => String.fromCodePoint(cp)));
     this.ids = new Map(codePoints.map((cp, id) => [cp, id]));
+    this.endOfDocument = endOfDocument ? codePoints.length : null;
   }
 
-  static fromText(text: string): CharVocab {
+  static fromText(text: string, options: CharVocabOptions = {}): CharVocab {
     // A flag per UTF-16 unit rather than a Set insert per character: 0.4 s instead of 2.9 s on a 100 MB corpus.
     const bmp = new Uint8Array(0x10000);
     const astral = new Set<number>();
@@ -45,7 +59,7 @@ export class CharVocab implements Vocabulary {
     if (codePoints.length === 0) {
       throw new DataError('Cannot build a vocabulary from empty text.');
     }
-    return new CharVocab(codePoints);
+    return new CharVocab(codePoints, options.endOfDocument === true);
   }
 
   /** Rebuilds a vocabulary from checkpoint metadata, refusing anything malformed. */
@@ -69,11 +83,16 @@ export class CharVocab implements Vocabulary {
       }
       codePoints.push(cp);
     }
-    return new CharVocab(codePoints);
+    // Checkpoints from before document mode have no entry.
+    const end = (value as { endOfDocument?: unknown }).endOfDocument;
+    if (end !== undefined && end !== codePoints.length) {
+      throw new DataError(`The stored character vocabulary's end-of-document id ${JSON.stringify(end)} is not ${codePoints.length}, the id after its characters.`);
+    }
+    return new CharVocab(codePoints, end !== undefined);
   }
 
   get size(): number {
-    return this.symbols.length;
+    return this.symbols.length + (this.endOfDocument === null ? 0 : 1);
   }
 
   has(symbol: string): boolean {
@@ -121,6 +140,10 @@ export class CharVocab implements Vocabulary {
     const parts: string[] = new Array<string>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
+      if (id === this.endOfDocument) {
+        parts[i] = '';
+        continue;
+      }
       const symbol = Number.isInteger(id) ? this.symbols[id] : undefined;
       if (symbol === undefined) {
         throw new DataError(`Token id ${id} is outside the vocabulary of ${this.size} symbols.`);
@@ -131,11 +154,13 @@ export class CharVocab implements Vocabulary {
   }
 
   byteLength(id: number): number {
-    return Buffer.byteLength(this.symbols[id]);
+    return id === this.endOfDocument ? 1 : Buffer.byteLength(this.symbols[id]);
   }
 
   toJSON(): CharVocabJSON {
-    return { type: 'char', symbols: [...this.symbols] };
+    const json: CharVocabJSON = { type: 'char', symbols: [...this.symbols] };
+    if (this.endOfDocument !== null) json.endOfDocument = this.endOfDocument;
+    return json;
   }
 }
 

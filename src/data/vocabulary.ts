@@ -15,13 +15,15 @@ export interface Vocabulary {
   /**
    * Id of the end-of-document symbol when the model was trained with
    * `--documents` (generation of one document stops there); null otherwise.
+   * It is no text: `decode` turns it into nothing and no text encodes to it.
    */
   readonly endOfDocument: number | null;
   encode(text: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
   /**
    * UTF-8 bytes of the text one id stands for, so bits per byte compares
-   * models that cut the same text differently.
+   * models that cut the same text differently; the end-of-document symbol
+   * counts as the one separator byte it stands in for.
    */
   byteLength(id: number): number;
   toJSON(): VocabularyJSON;

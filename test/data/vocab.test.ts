@@ -68,6 +68,36 @@ describe('CharVocab', () => {
     expect(back.encode('Hello 🌍')).toEqual(vocab.encode('Hello 🌍'));
   });
 
+  describe('with an end-of-document symbol', () => {
+    const vocab = CharVocab.fromText('ba\n', { endOfDocument: true });
+
+    it('puts END after every character, where no text can reach it', () => {
+      expect(vocab.symbols).toEqual(['\n', 'a', 'b']);
+      expect([vocab.endOfDocument, vocab.size]).toEqual([3, 4]);
+      expect(Array.from(vocab.encode('ab\n'))).toEqual([1, 2, 0]);
+      expect(CharVocab.fromText('ab').endOfDocument).toBeNull();
+    });
+
+    it('decodes END to nothing and counts it as one byte', () => {
+      expect(vocab.decode([3, 1, 2, 3])).toBe('ab');
+      expect(vocab.byteLength(3)).toBe(1);
+      expect(() => vocab.decode([4])).toThrow('Token id 4 is outside the vocabulary of 4 symbols.');
+    });
+
+    it('survives a JSON round trip, and a vocabulary stored before document mode still loads without one', () => {
+      expect(JSON.parse(JSON.stringify(vocab))).toEqual({ type: 'char', symbols: ['\n', 'a', 'b'], endOfDocument: 3 });
+      const back = CharVocab.fromJSON(JSON.parse(JSON.stringify(vocab)));
+      expect([back.endOfDocument, back.size]).toEqual([3, 4]);
+      const old = CharVocab.fromJSON({ type: 'char', symbols: ['a', 'b'] });
+      expect([old.endOfDocument, old.size]).toEqual([null, 2]);
+      expect(old.toJSON()).toEqual({ type: 'char', symbols: ['a', 'b'] });
+    });
+
+    it.each([2, 0, '3', null, 3.5])('fromJSON refuses the end-of-document id %j for 3 characters', (end) => {
+      expect(() => CharVocab.fromJSON({ type: 'char', symbols: ['\n', 'a', 'b'], endOfDocument: end })).toThrow(DataError);
+    });
+  });
+
   it.each([
     ['not an object', 'abc'],
     ['null', null],
