@@ -9,11 +9,15 @@ import type { RecurrentState } from './state.js';
  * One window of B parallel streams over T steps, time-major: position t*B + b.
  * `weights` scales each position's loss: 1/(T·B) everywhere gives the mean
  * (training); 0 masks a padded position (evaluation of a ragged tail).
+ * `keep`, when given, is 1 or 0 per position: 0 resets the hidden (and cell)
+ * state entering that step to zero, as at the start of a document; without
+ * it the state always carries on.
  */
 export interface Window {
   readonly tokens: Float32Array;
   readonly targets: Float32Array;
   readonly weights: Float32Array;
+  readonly keep?: Float32Array;
 }
 
 /** Inverted-dropout masks for the inputs of layers 1..L−1, each [T·B, H] of 0 or 1/(1−p). */
@@ -48,11 +52,22 @@ export interface ForwardResult {
   readonly trace: ForwardTrace;
 }
 
+/**
+ * A window's keep mask widened to the state's shape: `rows` [T·B, H], each
+ * position's keep value repeated over its H units; `resets[t]` says whether
+ * step t resets any stream (steps that reset none skip the multiplication).
+ */
+interface StateResets {
+  readonly rows: Float32Array;
+  readonly resets: readonly boolean[];
+}
+
 /** Opaque record of a forward pass, consumed by `backward`. */
 export interface ForwardTrace {
   readonly params: Float32Array;
   readonly window: Window;
   readonly masks: DropoutMasks | null;
+  readonly resets: StateResets | null;
   readonly layers: readonly LayerTrace[];
   readonly logits: Float32Array;
   readonly lse: Float32Array;
@@ -80,6 +95,7 @@ function kernelSet(config: ModelConfig, B: number, T: number) {
     recurrentWeightGrad: K.matmulTN(N, G, H),
     gateBiasGrad: K.columnSum(N, G),
     dropout: K.multiply(N * H),
+    keepState: K.multiply(B * H),
     lstmGates: K.lstmGates(B, H),
     lstmCell: K.lstmCell(B, H),
     lstmHidden: K.lstmHidden(B, H),
@@ -138,6 +154,7 @@ export class Network {
     const layers: LayerTrace[] = [];
     const hOut: Float32Array[] = [];
     const cOut: Float32Array[] = [];
+    const resets = window.keep ? stateResets(window.keep, B, T, H) : null;
     let below: Float32Array | null = null;
     for (let l = 0; l < config.layers; l++) {
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
@@ -152,7 +169,7 @@ export class Network {
         else input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
         projected = await this.run(this.k.inputProjection[l], input, W_ih, b_ih);
       }
-      const trace = await this.recur(l, p, projected, input, state);
+      const trace = await this.recur(l, p, projected, input, state, resets);
       layers.push(trace);
       hOut.push(trace.hidden.slice((T - 1) * B * H));
       if (trace.cell) cOut.push(trace.cell.slice((T - 1) * B * H));
@@ -168,12 +185,23 @@ export class Network {
       nll,
       logits,
       state: { h: hOut, c: config.cell === 'lstm' ? cOut : null },
-      trace: { params, window, masks, layers, logits, lse },
+      trace: { params, window, masks, resets, layers, logits, lse },
     };
   }
 
-  /** The time loop of one layer: only the recurrent product runs per step. */
-  private async recur(l: number, p: Map<string, Float32Array>, projected: Float32Array, input: Float32Array | null, state: RecurrentState): Promise<LayerTrace> {
+  /**
+   * The time loop of one layer: only the recurrent product runs per step. A
+   * reset multiplies the incoming h (and c) by the keep mask, and the trace
+   * records the masked values, since those are what the step read.
+   */
+  private async recur(
+    l: number,
+    p: Map<string, Float32Array>,
+    projected: Float32Array,
+    input: Float32Array | null,
+    state: RecurrentState,
+    resets: StateResets | null,
+  ): Promise<LayerTrace> {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
@@ -188,6 +216,11 @@ export class Network {
     let h = state.h[l];
     let c = state.c ? state.c[l] : null;
     for (let t = 0; t < T; t++) {
+      if (resets?.resets[t]) {
+        const keep = resets.rows.subarray(t * B * H, (t + 1) * B * H);
+        h = await this.run(this.k.keepState, h, keep);
+        if (c) c = await this.run(this.k.keepState, c, keep);
+      }
       hiddenPrev.set(h, t * B * H);
       const xp = projected.subarray(t * B * G, (t + 1) * B * G);
       const hp = await this.run(this.k.recurrent, h, W_hh, b_hh);
@@ -226,7 +259,7 @@ export class Network {
     for (let l = config.layers - 1; l >= 0; l--) {
       const layer = trace.layers[l];
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
-      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut);
+      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets);
       g.get(`rnn.weight_hh_l${l}`)!.set(await this.run(this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev));
       g.get(`rnn.bias_hh_l${l}`)!.set(await this.run(this.k.gateBiasGrad, dRecurrentProj));
       g.get(`rnn.bias_ih_l${l}`)!.set(await this.run(this.k.gateBiasGrad, dInputProj));
@@ -250,7 +283,13 @@ export class Network {
    * above. Returns the gradients of the input projection and of the recurrent
    * projection for the whole window ([N, G] each; the same array except for GRU).
    */
-  private async sweepBack(l: number, p: Map<string, Float32Array>, layer: LayerTrace, dOut: Float32Array): Promise<[Float32Array, Float32Array]> {
+  private async sweepBack(
+    l: number,
+    p: Map<string, Float32Array>,
+    layer: LayerTrace,
+    dOut: Float32Array,
+    resets: StateResets | null,
+  ): Promise<[Float32Array, Float32Array]> {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
@@ -283,7 +322,28 @@ export class Network {
         dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
         dInputProj.set(dPre, t * B * G);
       }
+      // What reached the masked h (and c) of step t reaches h_{t−1} (and c_{t−1}) through the same mask: nothing past a reset.
+      if (resets?.resets[t]) {
+        const keep = rows(resets.rows, t, H);
+        dhNext = await this.run(this.k.keepState, dhNext, keep);
+        if (config.cell === 'lstm') dcNext = await this.run(this.k.keepState, dcNext, keep);
+      }
     }
     return [dInputProj, dRecurrentProj];
   }
+}
+
+function stateResets(keep: Float32Array, B: number, T: number, H: number): StateResets {
+  const rows = new Float32Array(T * B * H);
+  const resets: boolean[] = [];
+  for (let t = 0; t < T; t++) {
+    let any = false;
+    for (let b = 0; b < B; b++) {
+      const k = keep[t * B + b];
+      if (k !== 1) any = true;
+      rows.fill(k, (t * B + b) * H, (t * B + b + 1) * H);
+    }
+    resets.push(any);
+  }
+  return { rows, resets };
 }

@@ -7,7 +7,8 @@ import type { DropoutMasks, Window } from '../../src/model/network.js';
  * The model's loss in float64 plain JavaScript, written straight from the
  * equations and sharing no code with the kernels: the reference that central
  * finite differences are taken on. Same layouts as the Network: time-major
- * windows, PyTorch parameter names and gate orders.
+ * windows, PyTorch parameter names and gate orders; a window's keep mask
+ * zeroes the state entering a step where it is 0.
  */
 export function referenceLoss(
   config: ModelConfig,
@@ -47,6 +48,11 @@ export function referenceLoss(
       let h = Float64Array.from(state.h[l].subarray(b * H, (b + 1) * H));
       let c = state.c ? Float64Array.from(state.c[l].subarray(b * H, (b + 1) * H)) : new Float64Array(H);
       for (let t = 0; t < T; t++) {
+        // A reset: the step starts from zero state, as a document does.
+        if (window.keep && window.keep[t * B + b] === 0) {
+          h = new Float64Array(H);
+          c = new Float64Array(H);
+        }
         const x = inputs[t * B + b];
         const xp = new Float64Array(G);
         const hp = new Float64Array(G);
