@@ -44,6 +44,18 @@ export class KernelRunner {
     return flatten(result, src.output);
   }
 
+  /**
+   * A promise that `a` keeps its contents until `unpin(a)`: wasm-gemm then keeps
+   * weight matrices inside it packed between products. Other backends ignore it.
+   */
+  pin(a: Float32Array): void {
+    this.gemm?.pin(a);
+  }
+
+  unpin(a: Float32Array): void {
+    this.gemm?.unpin(a);
+  }
+
   /** Backends that actually executed kernels so far: one gpu.js mode, plus `wasm-gemm` once a product ran there. */
   get executedBackends(): string[] {
     return [...new Set(this.executedModes()), ...(this.gemmRan ? ['wasm-gemm'] : [])];

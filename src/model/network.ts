@@ -148,6 +148,28 @@ export class Network {
   }
 
   async forward(params: Float32Array, window: Window, state: RecurrentState, masks: DropoutMasks | null = null): Promise<ForwardResult> {
+    return this.pinned(params, () => this.forwardPass(params, window, state, masks));
+  }
+
+  /** Gradients of the forward pass's loss, laid out like the parameters. */
+  async backward(trace: ForwardTrace): Promise<Float32Array> {
+    return this.pinned(trace.params, () => this.backwardPass(trace));
+  }
+
+  /**
+   * The parameters do not change during a pass, so the runner may keep weight
+   * matrices resident (wasm-gemm packs W_hh once per window instead of once per timestep).
+   */
+  private async pinned<T>(params: Float32Array, pass: () => Promise<T>): Promise<T> {
+    this.runner.pin(params);
+    try {
+      return await pass();
+    } finally {
+      this.runner.unpin(params);
+    }
+  }
+
+  private async forwardPass(params: Float32Array, window: Window, state: RecurrentState, masks: DropoutMasks | null): Promise<ForwardResult> {
     const { config, batch: B, seq: T } = this;
     const H = config.hidden;
     const p = views(this.layout, params);
@@ -244,8 +266,7 @@ export class Network {
     return { input, hidden, hiddenPrev, gates, cell: cellSeq, cellPrev, recurrent };
   }
 
-  /** Gradients of the forward pass's loss, laid out like the parameters. */
-  async backward(trace: ForwardTrace): Promise<Float32Array> {
+  private async backwardPass(trace: ForwardTrace): Promise<Float32Array> {
     const { config } = this;
     const p = views(this.layout, trace.params);
     const grads = new Float32Array(this.layout.total);

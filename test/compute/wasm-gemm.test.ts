@@ -132,6 +132,31 @@ describe('wasm-gemm', () => {
     expect(threaded.memoryBytes).toBe(bytes);
   });
 
+  it('keeps a pinned weight packed: same results, and a changed weight is seen once unpinned', async () => {
+    for (const gemm of [single, threaded]) {
+      for (const kind of ['nt', 'nn'] as const) {
+        const p: Product = { kind, M: 32, N: 96, K: 40, add: true };
+        const args = operands(p, 21);
+        const params = new Float32Array(args[1].length + 8);
+        params.set(args[1], 8);
+        const w = params.subarray(8);
+        const withW = (x: Float32Array): Float32Array[] => args.map((a, i) => (i === 1 ? x : a));
+        const plain = await gemm.run(p, withW(w));
+        gemm.pin(params);
+        // a fresh view of the same bytes, as Network makes per pass
+        const first = await gemm.run(p, withW(params.subarray(8)));
+        const second = await gemm.run(p, withW(params.subarray(8)));
+        gemm.unpin(params);
+        expect(Array.from(first)).toEqual(Array.from(plain));
+        expect(Array.from(second)).toEqual(Array.from(plain));
+        w[0] += 1;
+        const changed = await gemm.run(p, withW(w));
+        expect(relativeError(changed, naive(p, withW(w)))).toBeLessThan(TOLERANCE);
+        expect(Array.from(changed)).not.toEqual(Array.from(plain));
+      }
+    }
+  });
+
   it('refuses operands of the wrong size', async () => {
     const p: Product = { kind: 'nn', M: 3, N: 4, K: 5, add: false };
     await expect(single.run(p, [new Float32Array(12), new Float32Array(19)])).rejects.toThrow(/argument 1/);

@@ -49,6 +49,9 @@ class Pool {
   private heap: Buffer;
   private refs = 0;
   private stopped = false;
+  /** Packed B operands kept between calls, laid out from DATA_OFFSET; per-call regions start at `residentTop`. */
+  readonly resident = new Map<string, Resident>();
+  residentTop = DATA_OFFSET;
 
   private constructor(
     readonly threads: number,
@@ -192,6 +195,29 @@ class Pool {
   }
 }
 
+/** A B operand packed once and reused while the array it came from stays pinned. */
+interface Resident {
+  readonly source: Float32Array;
+  readonly at: number;
+  /** False until the first product using it has packed it. */
+  packed: boolean;
+}
+
+const bufferIds = new WeakMap<ArrayBufferLike, number>();
+let nextBufferId = 0;
+/** Identifies the bytes an array views (not the view object: callers make fresh views of the same parameters). */
+function rangeKey(a: Float32Array, kind: string, R: number): string {
+  let id = bufferIds.get(a.buffer);
+  if (id === undefined) {
+    id = nextBufferId++;
+    bufferIds.set(a.buffer, id);
+  }
+  return `${id}:${a.byteOffset}:${a.length}:${kind}:${R}`;
+}
+
+const within = (inner: Float32Array, outer: Float32Array): boolean =>
+  inner.buffer === outer.buffer && inner.byteOffset >= outer.byteOffset && inner.byteOffset + inner.byteLength <= outer.byteOffset + outer.byteLength;
+
 const round = (n: number, to: number): number => Math.ceil(n / to) * to;
 /** Bytes for `floats`, 64-byte aligned with 64 bytes of slack. */
 const span = (floats: number): number => round(floats * 4 + 64, 64);
@@ -207,6 +233,7 @@ const span = (floats: number): number => round(floats * 4 + 64, 64);
  */
 export class WasmGemm {
   private destroyed = false;
+  private readonly pins: Float32Array[] = [];
 
   private constructor(
     private readonly pool: Pool,
@@ -229,6 +256,27 @@ export class WasmGemm {
   /** Bytes of the shared memory (its high-water mark: it grows, never shrinks). */
   get memoryBytes(): number {
     return this.pool.memory.buffer.byteLength;
+  }
+
+  /**
+   * The caller promises that `a`'s contents stay as they are until `unpin(a)`.
+   * Meanwhile a product whose B operand (w for nt, b for nn) lies inside `a`
+   * keeps that operand packed in wasm memory, skipping its copy-in and packing
+   * on every later call: W_hh across a window's timesteps, all weights while
+   * sampling.
+   */
+  pin(a: Float32Array): void {
+    this.pins.push(a);
+  }
+
+  unpin(a: Float32Array): void {
+    const i = this.pins.indexOf(a);
+    if (i >= 0) this.pins.splice(i, 1);
+    const pool = this.pool;
+    for (const [key, r] of pool.resident) {
+      if (!this.pins.some((p) => within(r.source, p))) pool.resident.delete(key);
+    }
+    if (pool.resident.size === 0) pool.residentTop = DATA_OFFSET;
   }
 
   run(p: Product, args: readonly Float32Array[]): Promise<Float32Array> {
@@ -265,27 +313,39 @@ export class WasmGemm {
     const macs = R * C * D;
     const P = macs < this.threadedFromMacs ? 1 : Math.min(this.pool.threads, Math.ceil(R / MR));
 
-    let at = DATA_OFFSET;
+    const pool = this.pool;
+    // tn's B is activations, never pinned weights; nt's and nn's B is a weight matrix.
+    const pinned = kind !== 'tn' && this.pins.some((p) => within(args[1], p));
+    const key = pinned ? rangeKey(args[1], kind, C) : '';
+    let resident = pinned ? pool.resident.get(key) : undefined;
+    const packedFloats = cPad * Math.max(D, 1);
+    if (pinned && !resident) {
+      resident = { source: args[1], at: pool.residentTop, packed: false };
+      pool.residentTop += span(packedFloats);
+      pool.resident.set(key, resident);
+    }
+    const alreadyPacked = resident?.packed === true;
+
+    let at = pool.residentTop;
     const region = (floats: number): number => {
       const o = at;
       at += span(floats);
       return o;
     };
     const aAt = region(args[0].length);
-    const bAt = region(args[1].length);
+    const bAt = alreadyPacked ? 0 : region(args[1].length);
     const biasAt = kind === 'nt' ? region(cPad) : 0;
     const addAt = hasAdd ? region(R * C) : 0;
-    const packedAt = region(cPad * Math.max(D, 1));
+    const packedAt = resident ? resident.at : region(packedFloats);
     const cAt = region(rPad * cPad);
     const outAt = cPad !== C ? region(R * C) : cAt;
     const sb = scratchBytes(SHAPE);
     const scratchAt = at;
     at += sb * P;
-    this.pool.reserve(at);
+    pool.reserve(at);
 
-    const pool = this.pool;
     pool.put(args[0], aAt);
-    pool.put(args[1], bAt);
+    if (!alreadyPacked) pool.put(args[1], bAt);
     if (kind === 'nt') pool.put(args[2], biasAt);
     if (hasAdd) pool.put(args[kind === 'nt' ? 3 : 2], addAt);
 
@@ -310,8 +370,10 @@ export class WasmGemm {
     job[JOB.scratch] = scratchAt;
     job[JOB.scratchBytes] = sb;
     job[JOB.epilogue] = epilogue ? 1 : 0;
+    job[JOB.packed] = alreadyPacked ? 1 : 0;
 
     pool.execute(P);
+    if (resident) resident.packed = true;
     return pool.take(outAt, R * C);
   }
 

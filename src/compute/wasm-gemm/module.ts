@@ -69,6 +69,8 @@ export const JOB = {
   scratchBytes: 16,
   participants: 17,
   epilogue: 18,
+  /** 1: B is already packed at `packedB` (a resident operand), so prepare does nothing. */
+  packed: 19,
 } as const;
 export const JOB_WORDS = 20;
 
@@ -327,6 +329,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     const ld = prep.local('i32');
     const rowStride = prep.local('i32');
     const colStride = prep.local('i32');
+    field(prep, job, JOB.packed).if().return().end();
     field(prep, job, JOB.C).localSet(C);
     field(prep, job, JOB.D).localSet(D);
     field(prep, job, JOB.ldb).localSet(ld);
