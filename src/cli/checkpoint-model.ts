@@ -44,13 +44,17 @@ export async function loadForUse(path: string): Promise<LoadedCheckpoint> {
   if (typeof c !== 'object' || c === null || typeof c.name !== 'string' || typeof c.source !== 'string' || !Number.isSafeInteger(c.bytes)) {
     throw bad('its corpus record is malformed');
   }
+  const training = parseTrainConfig(contents.training, path);
+  if ((training.documents === null) !== (vocab.endOfDocument === null)) {
+    throw bad(training.documents === null ? 'its vocabulary has an end-of-document symbol but it was not trained on documents' : `it was trained with --documents ${training.documents} but its vocabulary has no end-of-document symbol`);
+  }
   return {
     path,
     fileBytes: buf.length,
     formatVersion: storedFormatVersion(buf),
     contents,
     vocab,
-    training: parseTrainConfig(contents.training, path),
+    training,
     progress: parseProgress(contents.progress, path),
     corpus: { name: c.name, source: c.source, bytes: c.bytes as number },
   };

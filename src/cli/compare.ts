@@ -104,6 +104,7 @@ export function compareCommand(y: Argv): Argv {
         split: parseSplit(v.split),
         maxNonFinite: 5,
         forgetBias: DEFAULT_FORGET_BIAS,
+        documents: null,
       };
       const spec: CompareSpec = {
         cells: parseCells(v.cells),

@@ -4,7 +4,7 @@ import { BACKEND_REQUESTS, describeBackend, selectBackend, type BackendRequest }
 import { isBundled, loadBundled } from '../data/bundled.js';
 import { loadCorpus, type Corpus } from '../data/corpus.js';
 import { DataError } from '../data/errors.js';
-import { splitIds } from '../data/split.js';
+import { corpusDocuments, documentIds, splitCorpusIds, textWithBreaks } from '../data/documents.js';
 import { DEFAULT_BPE_ENCODING, perBpeToken } from '../data/tokenizer.js';
 import { Network } from '../model/network.js';
 import { evaluate } from '../train/evaluate.js';
@@ -32,8 +32,10 @@ export function evalCommand(y: Argv): Argv {
       const ckpt = await loadForUse(v.checkpoint);
       const corpus = v.corpus === undefined ? await trainingCorpus(ckpt) : await loadCorpus(v.corpus);
       const part: Part = v.split ?? (v.corpus === undefined ? 'val' : 'all');
-      const all = encodeFor(ckpt.vocab, corpus.text, v.corpus ?? corpus.source, v.checkpoint);
-      const ids = part === 'all' ? all : splitIds(all, ckpt.training.split)[part];
+      const { documents } = ckpt.training;
+      const all =
+        documents === null ? encodeFor(ckpt.vocab, corpus.text, v.corpus ?? corpus.source, v.checkpoint) : documentIds(corpusDocuments(corpus, documents), ckpt.vocab);
+      const ids = part === 'all' ? all : splitCorpusIds(all, ckpt.training.split, ckpt.vocab.endOfDocument)[part];
       if (ids.length < 2) {
         const s = ckpt.training.split;
         throw new DataError(
@@ -50,7 +52,7 @@ export function evalCommand(y: Argv): Argv {
       const compute = await selectBackend(v.backend);
       const { vocab } = ckpt;
       const network = new Network(compute.runner, ckpt.contents.model, batch, seq);
-      const r = await evaluate(network, ckpt.contents.params, ids, (id) => vocab.byteLength(id));
+      const r = await evaluate(network, ckpt.contents.params, ids, (id) => vocab.byteLength(id), vocab.endOfDocument);
       const backend = describeBackend(compute);
       compute.runner.destroy();
 
@@ -59,7 +61,7 @@ export function evalCommand(y: Argv): Argv {
         process.stdout.write(`${JSON.stringify(out)}\n`);
       } else {
         // The first id is only read, never scored, so the BPE count is over the same text the nats are.
-        const bpe = perBpeToken(r.loss * r.tokens, vocab.decode(ids.subarray(1)));
+        const bpe = perBpeToken(r.loss * r.tokens, textWithBreaks(ids.subarray(1), vocab));
         process.stdout.write(
           `${corpus.name} (${part === 'all' ? 'whole text' : `${part} split`}, ${r.tokens} characters scored): ` +
             `loss ${r.loss.toFixed(4)} nats/char | ppl ${r.ppl.toFixed(3)} | bpc ${r.bpc.toFixed(4)} | bits/byte ${r.bitsPerByte.toFixed(4)} | ppl per ${DEFAULT_BPE_ENCODING} token ${bpe.ppl.toFixed(3)}\n` +

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import type { DocumentMode } from '../data/documents.js';
 import type { Budget } from '../train/config.js';
 import type { Schedule } from '../train/schedule.js';
 import { loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
@@ -68,7 +69,8 @@ function describe(i: CheckpointInfo): string {
     ['checkpoint', `${i.file} (${i.fileBytes} bytes, format version ${i.formatVersion})`],
     ['model', `${m.cell} × ${m.layers} layers, hidden ${m.hidden}, ${m.embed > 0 ? `embed ${m.embed}` : 'one-hot input'}, dropout ${m.dropout}`],
     ['parameters', String(i.params)],
-    ['vocabulary', `${i.vocabSize} symbols${i.tokenizer === 'char' ? '' : ` (${i.tokenizer} tokens)`}`],
+    ['vocabulary', `${i.vocabSize} symbols${i.tokenizer === 'char' ? '' : ` (${i.tokenizer} tokens)`}${t.documents === null ? '' : ', one of them the end of a document'}`],
+    ['documents', t.documents === null ? 'none (one continuous text)' : DOCUMENTS_TEXT[t.documents]],
     ['training', `batch ${t.batch} × seq ${t.seq}, ${optimizer} lr ${t.lr}, ${scheduleText(t.schedule)}, clip ${t.clip || 'off'}, seed ${t.seed}`],
     ['budget', budgetText(t.budget)],
     ['split', `${t.split.train}% train, ${t.split.val}% val, ${t.split.test}% test`],
@@ -80,6 +82,12 @@ function describe(i: CheckpointInfo): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, text]) => `${k.padEnd(width)}  ${text}\n`).join('');
 }
+
+const DOCUMENTS_TEXT: Record<DocumentMode, string> = {
+  line: 'line: each non-empty line is a document',
+  'blank-line': 'blank-line: blocks between blank lines are documents',
+  file: 'file: each file of the folder is a document',
+};
 
 function scheduleText(s: Schedule): string {
   if (s.kind === 'cosine') return `warmup ${s.warmup} + cosine to ${s.minFraction} of lr`;

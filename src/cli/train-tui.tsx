@@ -29,13 +29,15 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
   const runner = oneCallAtATime(compute.runner);
   const trainer = new Trainer({ ...options, compute: { ...compute, runner } });
   const sampler = new Sampler(runner, model);
-  const prime = primeIds(vocab, '');
+  // In document mode a live sample is one document, as in the plain log: from END to END.
+  const end = vocab.endOfDocument;
+  const prime = end === null ? primeIds(vocab, '') : Int32Array.of(end);
   const store = createDashboardStore(FRAME_MS);
   trainer.subscribe(store.dispatch);
 
   const initial = { temperature: config.temperature, topK: 0 };
   const live = new LiveSampler(
-    (seed, opts) => symbols(sampler.generate(trainer.params!, prime, config.sampleLength, opts, Rng.seeded(seed)), (id) => vocab.decode([id])),
+    (seed, opts) => symbols(sampler.generate(trainer.params!, prime, config.sampleLength, opts, Rng.seeded(seed)), (id) => vocab.decode([id]), end),
     { ...initial, topP: 1 },
   );
   let step = 0;
@@ -112,6 +114,9 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
   return reason === 'interrupt' ? 130 : 0;
 }
 
-async function* symbols(ids: AsyncIterable<number>, decode: (id: number) => string): AsyncGenerator<string> {
-  for await (const id of ids) yield decode(id);
+async function* symbols(ids: AsyncIterable<number>, decode: (id: number) => string, end: number | null): AsyncGenerator<string> {
+  for await (const id of ids) {
+    if (id === end) return;
+    yield decode(id);
+  }
 }

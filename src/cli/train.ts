@@ -5,7 +5,8 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import { estimateCheckpointBytes, lockRunFolder } from '../checkpoint/lock.js';
 import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
 import { loadCorpus } from '../data/corpus.js';
-import { parseSplit, splitIds } from '../data/split.js';
+import { DOCUMENT_MODES, corpusDocuments, corpusIds, documentIds, documentVocabulary, splitCorpusIds, type DocumentMode } from '../data/documents.js';
+import { parseSplit } from '../data/split.js';
 import { buildVocabulary, parseTokenizer, type UnseenTokens, type Vocabulary } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType, type ModelConfig } from '../model/config.js';
 import { DEFAULT_FORGET_BIAS } from '../model/params.js';
@@ -92,13 +93,17 @@ export function trainCommand(y: Argv): Argv {
         })
         .option('split', { type: 'string', describe: `train,val,test percentages [default: ${TRAIN_DEFAULTS.split}]` })
         .option('tokenizer', { type: 'string', describe: 'char, or tiktoken:gpt2|cl100k_base|o200k_base (ids compacted to those in the train split) [default: char]' })
+        .option('documents', {
+          choices: DOCUMENT_MODES,
+          describe: 'train on separate documents (each line, blocks between blank lines, or each file of a folder), each ended by an end symbol, state reset at each start',
+        })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
         .option('out', { type: 'string', describe: 'run folder [default: checkpoints/<corpus>-<cell>-<time>]' })
         .option('resume', { type: 'string', describe: 'continue from this checkpoint (same corpus)' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
         .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
         // Without this yargs reads a valued flag given no value (`--lr`) as "not given", and the run silently uses the default.
-        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'tokenizer', 'backend', 'out', 'resume'])
+        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'tokenizer', 'documents', 'backend', 'out', 'resume'])
         .check((v) => {
           for (const k of ['layers', 'hidden', 'batch', 'seq', 'steps', 'eval-every', 'sample-length', 'warmup', 'decay-every'] as const) {
             if (k === 'warmup') nonNegativeInt(k, v[k]);
@@ -115,6 +120,9 @@ export function trainCommand(y: Argv): Argv {
           if (v.seed !== undefined && !Number.isInteger(v.seed)) throw new Error(`--seed must be a whole number (got ${v.seed}).`);
           if (v.split !== undefined) checkSplitFlag(v.split);
           if (v.tokenizer !== undefined) parseTokenizer(v.tokenizer);
+          if (v.documents !== undefined && v.tokenizer !== undefined && v.tokenizer !== 'char') {
+            throw new Error(`--documents works with --tokenizer char only: ${v.tokenizer} has no end-of-document symbol here.`);
+          }
           if (v['forget-bias'] !== undefined) parseForgetBias(v['forget-bias']);
           if (v.schedule === 'cosine' && v.steps === undefined && v.epochs === undefined) {
             throw new Error('--schedule cosine decays over a step budget: give --steps or --epochs.');
@@ -123,13 +131,14 @@ export function trainCommand(y: Argv): Argv {
         }),
     async (v) => {
       const corpus = await loadCorpus(v.corpus);
-      const resumed = v.resume ? await readResume(v.resume, corpus.bytes) : undefined;
+      const resumed = v.resume ? await readResume(v.resume, corpus.bytes, v.documents) : undefined;
       const budget: Budget | undefined =
         v.steps !== undefined || v.epochs !== undefined || v.minutes !== undefined ? { steps: v.steps, epochs: v.epochs, minutes: v.minutes } : undefined;
       let model: ModelConfig;
       let config: TrainConfig;
       let vocab: Vocabulary;
       let unseen: UnseenTokens | null = null;
+      let encoded: Int32Array | undefined;
       if (resumed) {
         // The stored run decides everything that shapes the trajectory; only when and how often to stop and report may change.
         model = resumed.contents.model;
@@ -147,7 +156,13 @@ export function trainCommand(y: Argv): Argv {
       } else {
         // A token vocabulary is cut from the train split, so the split is known before the model's size.
         const percents = parseSplit(v.split ?? TRAIN_DEFAULTS.split);
-        ({ vocab, unseen } = buildVocabulary(parseTokenizer(v.tokenizer ?? 'char'), corpus.text, percents));
+        if (v.documents) {
+          const documents = corpusDocuments(corpus, v.documents);
+          vocab = documentVocabulary(documents);
+          encoded = documentIds(documents, vocab);
+        } else {
+          ({ vocab, unseen } = buildVocabulary(parseTokenizer(v.tokenizer ?? 'char'), corpus.text, percents));
+        }
         model = {
           cell: v.cell ?? TRAIN_DEFAULTS.cell,
           vocabSize: vocab.size,
@@ -172,9 +187,10 @@ export function trainCommand(y: Argv): Argv {
           split: percents,
           maxNonFinite: v['max-nonfinite'] ?? TRAIN_DEFAULTS.maxNonFinite,
           forgetBias: v['forget-bias'] === undefined ? DEFAULT_FORGET_BIAS : parseForgetBias(v['forget-bias']),
+          documents: v.documents ?? null,
         };
       }
-      const split = splitIds(vocab.encode(corpus.text), config.split);
+      const split = splitCorpusIds(encoded ?? corpusIds(corpus, vocab, config.documents), config.split, vocab.endOfDocument);
       const outDir = resolve(v.out ?? (resumed ? dirname(resolve(v.resume!)) : defaultRunFolder(corpus.name, model.cell)));
       // Before the backend starts: a folder that cannot take the run, or that another run holds, is refused at once.
       await lockRunFolder(outDir, { checkpointBytes: estimateCheckpointBytes(model, config.batch, config.optimizer.kind) });
@@ -192,7 +208,9 @@ export function trainCommand(y: Argv): Argv {
       }
 
       const sampler = new Sampler(compute.runner, model);
-      const prime = primeIds(vocab, '');
+      // In document mode a live sample is one document: it starts as documents start, after END, and stops at END.
+      const end = vocab.endOfDocument;
+      const prime = end === null ? primeIds(vocab, '') : Int32Array.of(end);
       const trainer = new Trainer({
         compute,
         corpus,
@@ -206,7 +224,10 @@ export function trainCommand(y: Argv): Argv {
           const rng = Rng.seeded(config.seed * 7919 + step);
           const ids: number[] = [];
           const options = { temperature: config.temperature, topK: 0, topP: 1 };
-          for await (const id of sampler.generate(params, prime, config.sampleLength, () => options, rng)) ids.push(id);
+          for await (const id of sampler.generate(params, prime, config.sampleLength, () => options, rng)) {
+            if (id === end) break;
+            ids.push(id);
+          }
           return { text: vocab.decode(ids), temperature: config.temperature };
         },
       });
@@ -254,14 +275,22 @@ function schedule(kind: 'constant' | 'cosine' | 'step', warmup: number, every: n
   return { kind };
 }
 
-/** The checkpoint to continue from, validated as sample/eval/info validate it, and refused unless it was trained on this text. */
-async function readResume(path: string, corpusBytes: number): Promise<LoadedCheckpoint> {
+/**
+ * The checkpoint to continue from, validated as sample/eval/info validate it, and refused unless it
+ * was trained on this text, cut into documents the same way (a --documents left out means the stored one).
+ */
+async function readResume(path: string, corpusBytes: number, documents: DocumentMode | undefined): Promise<LoadedCheckpoint> {
   const loaded = await loadForUse(path);
   if (loaded.corpus.bytes !== corpusBytes) {
     throw new CheckpointError(
       `${path} was trained on ${loaded.corpus.name} (${loaded.corpus.bytes} bytes), not on this corpus (${corpusBytes} bytes); resume needs the same text.`,
       { file: path },
     );
+  }
+  const stored = loaded.training.documents;
+  if (documents !== undefined && documents !== stored) {
+    const was = stored === null ? 'on one continuous text, without --documents' : `with --documents ${stored}`;
+    throw new CheckpointError(`${path} was trained ${was}, so it cannot resume with --documents ${documents}; leave the flag out to continue as it was.`, { file: path });
   }
   return loaded;
 }

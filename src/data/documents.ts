@@ -68,6 +68,21 @@ export function documentIds(documents: readonly string[], vocab: Vocabulary): In
   return out;
 }
 
+/** The text of ids with each END as a line break, for what must see documents apart (a BPE's token count). */
+export function textWithBreaks(ids: Int32Array, vocab: Vocabulary): string {
+  const end = vocab.endOfDocument;
+  if (end === null) return vocab.decode(ids);
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i <= ids.length; i++) {
+    if (i === ids.length || ids[i] === end) {
+      parts.push(vocab.decode(ids.subarray(from, i)));
+      from = i + 1;
+    }
+  }
+  return parts.join('\n');
+}
+
 /** The ids a run trains on: the whole text, or in document mode the END-separated documents. */
 export function corpusIds(corpus: Corpus, vocab: Vocabulary, mode: DocumentMode | null): Int32Array {
   return mode === null ? vocab.encode(corpus.text) : documentIds(corpusDocuments(corpus, mode), vocab);

@@ -1,5 +1,6 @@
 import { CheckpointError } from '../checkpoint/errors.js';
 import { DEFAULT_FORGET_BIAS } from '../model/params.js';
+import { DOCUMENT_MODES, type DocumentMode } from '../data/documents.js';
 import type { SplitPercents } from '../data/split.js';
 import type { OptimizerConfig } from './optimizer.js';
 import type { Schedule } from './schedule.js';
@@ -32,6 +33,8 @@ export interface TrainConfig {
   readonly maxNonFinite: number;
   /** LSTM forget-gate bias at initialisation; null keeps PyTorch's uniform draw. */
   readonly forgetBias: number | null;
+  /** How `--documents` cut the corpus into documents; null: one continuous text. */
+  readonly documents: DocumentMode | null;
 }
 
 /** Update count the budget allows, when it is counted in steps or epochs (null for a time budget alone). */
@@ -57,10 +60,13 @@ export function parseTrainConfig(value: unknown, file: string): TrainConfig {
   const sched = v.schedule as Record<string, unknown> | null;
   if (typeof sched !== 'object' || sched === null || !['constant', 'cosine', 'step'].includes(sched.kind as string)) throw bad('the schedule is unknown');
   if (typeof v.budget !== 'object' || v.budget === null) throw bad('the budget is missing');
+  // Checkpoints from before --documents existed trained on one continuous text.
+  const documents = v.documents ?? null;
+  if (documents !== null && !(DOCUMENT_MODES as readonly unknown[]).includes(documents)) throw bad(`the documents mode ${JSON.stringify(documents)} is not one of ${DOCUMENT_MODES.join(', ')}`);
   // Checkpoints from before --forget-bias existed were initialised with the default.
-  if (v.forgetBias === undefined) return { ...(v as unknown as TrainConfig), forgetBias: DEFAULT_FORGET_BIAS };
+  if (v.forgetBias === undefined) return { ...(v as unknown as TrainConfig), forgetBias: DEFAULT_FORGET_BIAS, documents: documents as DocumentMode | null };
   if (v.forgetBias !== null && typeof v.forgetBias !== 'number') throw bad('the forget-gate bias is not a number or null');
   const split = v.split as Record<string, unknown> | null;
   if (typeof split !== 'object' || split === null || !['train', 'val', 'test'].every((k) => typeof split[k] === 'number')) throw bad('the split is malformed');
-  return v as unknown as TrainConfig;
+  return { ...(v as unknown as TrainConfig), documents: documents as DocumentMode | null };
 }

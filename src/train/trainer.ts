@@ -3,6 +3,7 @@ import { saveCheckpoint, type CheckpointContents } from '../checkpoint/run-check
 import { describeBackend, type Compute } from '../compute/backend.js';
 import { BatchStream } from '../data/batches.js';
 import type { Corpus } from '../data/corpus.js';
+import { keepMask } from '../data/documents.js';
 import type { Split } from '../data/split.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import type { ModelConfig } from '../model/config.js';
@@ -140,7 +141,7 @@ export class Trainer {
     };
     let lastEval: Evaluation | null = null;
     const evalAndSave = async (): Promise<void> => {
-      lastEval = await evaluate(step.network, params, split.val, (id) => vocab.byteLength(id));
+      lastEval = await evaluate(step.network, params, split.val, (id) => vocab.byteLength(id), vocab.endOfDocument);
       const best = progress.best === null || lastEval.loss < progress.best.valLoss;
       if (best) progress = { ...progress, best: { step: progress.step, valLoss: lastEval.loss } };
       const e: EvalEvent = {
@@ -202,7 +203,8 @@ export class Trainer {
       const t0 = performance.now();
       const batch = stream.next();
       if (batch.resetState) state = zeroState(model, config.batch);
-      const window = { tokens: Float32Array.from(batch.inputs), targets: Float32Array.from(batch.targets), weights };
+      const keep = vocab.endOfDocument === null ? undefined : keepMask(batch.inputs, vocab.endOfDocument);
+      const window = { tokens: Float32Array.from(batch.inputs), targets: Float32Array.from(batch.targets), weights, keep };
       const masks = dropoutMasks(model, N, rng);
       const lr = learningRate(config.schedule, config.lr, progress.step, total ?? Number.MAX_SAFE_INTEGER);
       const r = await step.run(params, optimizer, window, state, masks, lr, config.clip);

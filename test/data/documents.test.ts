@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Corpus } from '../../src/data/corpus.js';
 import { loadCorpus } from '../../src/data/corpus.js';
-import { corpusDocuments, corpusIds, documentIds, documentVocabulary, keepMask, splitCorpusIds } from '../../src/data/documents.js';
+import { corpusDocuments, corpusIds, documentIds, documentVocabulary, keepMask, splitCorpusIds, textWithBreaks } from '../../src/data/documents.js';
 import { DataError } from '../../src/data/errors.js';
 import { splitIds } from '../../src/data/split.js';
 import { CharVocab } from '../../src/data/vocab.js';
@@ -62,6 +62,13 @@ describe('document ids', () => {
     expect(vocab.size).toBe(4);
     expect(list(documentIds(docs, vocab))).toEqual([3, 0, 1, 3, 1, 0, 3, 2, 3]);
     expect(list(corpusIds(text('ab\nba\n\nc\n'), vocab, 'line'))).toEqual([3, 0, 1, 3, 1, 0, 3, 2, 3]);
+  });
+
+  it('read back as text with a line break for each END between documents', () => {
+    const vocab = documentVocabulary(['ab', 'c']);
+    expect(textWithBreaks(documentIds(['ab', 'c'], vocab).subarray(1), vocab)).toBe('ab\nc\n');
+    const plain = CharVocab.fromText('ab');
+    expect(textWithBreaks(plain.encode('ab'), plain)).toBe('ab');
   });
 
   it('leave a corpus without document mode exactly as before', () => {

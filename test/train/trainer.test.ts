@@ -33,6 +33,7 @@ const config: TrainConfig = {
   split: { train: 90, val: 10, test: 0 },
   maxNonFinite: 3,
   forgetBias: 1,
+  documents: null,
 };
 
 async function trainer(overrides: Partial<TrainConfig> = {}) {
