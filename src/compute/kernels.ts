@@ -30,7 +30,11 @@ export class KernelRunner {
 
   private gemmRan = false;
 
+  /** Floating-point operations (2·M·N·K) of every matrix product run so far, on any backend. */
+  productFlops = 0;
+
   async run(src: KernelSource, ...args: KernelArg[]): Promise<Float32Array> {
+    if (src.product) this.productFlops += 2 * src.product.M * src.product.N * src.product.K;
     if (this.gemm && src.product) {
       const arrays = args.filter((a): a is Float32Array => a instanceof Float32Array);
       if (arrays.length !== args.length) throw new TypeError(`${src.key}: a matrix product takes only arrays`);

@@ -26,8 +26,16 @@ export interface BenchResult {
   /** Training characters per second: batch × seq over the median step time. */
   readonly charsPerSec: number;
   readonly stepMs: number;
+  /** Achieved matrix-product GFLOP/s: the step's product FLOPs (2·M·N·K each) over the median step time. */
+  readonly gflops: number;
   /** Peak resident set size of the process so far. */
   readonly rssMb: number;
+}
+
+/** The model of a benchmark configuration (tinyshakespeare's vocabulary, no dropout), as torch_bench.py builds it. */
+export function benchModel(configName: BenchConfigName, cell: CellType): ModelConfig {
+  const c = BENCH_CONFIGS[configName];
+  return { cell, vocabSize: BENCH_VOCAB, embed: c.embed, hidden: c.hidden, layers: c.layers, dropout: 0 };
 }
 
 /**
@@ -37,7 +45,7 @@ export interface BenchResult {
  */
 export async function benchTraining(compute: Compute, configName: BenchConfigName, cell: CellType, steps: number, warmup: number): Promise<BenchResult> {
   const c = BENCH_CONFIGS[configName];
-  const model: ModelConfig = { cell, vocabSize: BENCH_VOCAB, embed: c.embed, hidden: c.hidden, layers: c.layers, dropout: 0 };
+  const model = benchModel(configName, cell);
   const N = c.batch * c.seq;
   const rng = Rng.seeded(1);
   const step = new TrainStep(compute.runner, model, c.batch, c.seq, DEFAULT_OPTIMIZER);
@@ -47,11 +55,14 @@ export async function benchTraining(compute: Compute, configName: BenchConfigNam
   const tokens = (): Float32Array => Float32Array.from({ length: N }, () => Math.floor(rng.uniform() * BENCH_VOCAB));
   const weights = new Float32Array(N).fill(1 / N);
   const times: number[] = [];
+  let stepFlops = 0;
   for (let s = 0; s < warmup + steps; s++) {
     const window = { tokens: tokens(), targets: tokens(), weights };
+    const flops = compute.runner.productFlops;
     const t0 = performance.now();
     const r = await step.run(params, optimizer, window, state, null, 2e-3, 5);
     if (s >= warmup) times.push(performance.now() - t0);
+    stepFlops = compute.runner.productFlops - flops;
     ({ params, optimizer, state } = r);
   }
   times.sort((a, b) => a - b);
@@ -63,6 +74,7 @@ export async function benchTraining(compute: Compute, configName: BenchConfigNam
     params: params.length,
     charsPerSec: Math.round((N / stepMs) * 1000),
     stepMs: Math.round(stepMs * 10) / 10,
+    gflops: Number((stepFlops / stepMs / 1e6).toPrecision(3)),
     rssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

@@ -11,12 +11,30 @@ describe('charlm bench', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const out = JSON.parse(lines[0]) as Record<string, unknown>;
-    expect(Object.keys(out).sort()).toEqual(['backend', 'cell', 'charsPerSec', 'config', 'params', 'rssMb', 'stepMs']);
+    expect(Object.keys(out).sort()).toEqual(['backend', 'cell', 'charsPerSec', 'config', 'gflops', 'params', 'rssMb', 'stepMs']);
     const s = BENCH_CONFIGS.small;
     const expected = paramLayout({ cell: 'gru', vocabSize: BENCH_VOCAB, embed: s.embed, hidden: s.hidden, layers: s.layers, dropout: 0 }).total;
     expect(out).toMatchObject({ cell: 'gru', config: 'small', backend: 'cpu', params: expected });
     expect(out.charsPerSec).toBeCloseTo((s.batch * s.seq * 1000) / (out.stepMs as number), -1);
     expect(out.rssMb).toBeGreaterThan(0);
+    // Small GRU, two layers, N = B·T rows. Window products: layer 0's input projection and its
+    // weight gradient (N·G·E each; its input gradient is an embedding scatter, not a product);
+    // layer 1's input projection, weight gradient and input gradient (N·G·H each); both layers'
+    // recurrent weight gradients (N·G·H each); decoder forward, weight and input gradients (N·V·H
+    // each). Per timestep, per layer: h·W_hhᵀ forward and its gradient (B·G·H each).
+    const N = s.batch * s.seq;
+    const G = 3 * s.hidden;
+    const macs = 2 * N * G * s.embed + 5 * N * G * s.hidden + 3 * N * BENCH_VOCAB * s.hidden + 2 * s.layers * s.seq * s.batch * G * s.hidden;
+    const expectedGflops = (2 * macs) / (out.stepMs as number) / 1e6;
+    expect(Math.abs((out.gflops as number) - expectedGflops)).toBeLessThanOrEqual(expectedGflops * 0.01);
+  });
+
+  it('with --sample also reports batch-1 sampling throughput', async () => {
+    const r = await charlm(['bench', '--config', 'small', '--backend', 'cpu', '--steps', '1', '--warmup', '0', '--sample', '--sample-chars', '20', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+    expect(out.sampleCharsPerSec).toBeGreaterThan(0);
+    expect(out).toMatchObject({ backend: 'cpu', config: 'small' });
   });
 
   it('refuses an unknown configuration with one clear message', async () => {
