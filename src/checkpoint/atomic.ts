@@ -41,7 +41,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   await syncFolder(folder, path);
 }
 
-async function syncFolder(folder: string, path: string): Promise<void> {
+/** Makes the last renames and links in `folder` durable; `path` names the file in the error sentence. */
+export async function syncFolder(folder: string, path: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(folder, 'r');
