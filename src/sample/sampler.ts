@@ -4,7 +4,14 @@ import type { ModelConfig } from '../model/config.js';
 import { Network } from '../model/network.js';
 import type { Rng } from '../model/rng.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
-import { argmax, draw, type SamplingOptions } from './strategy.js';
+import { unconstrained, type Constraint } from './ngram.js';
+import { argmax, draw, logSoftmax, withoutBanned, type SamplingOptions } from './strategy.js';
+
+/** One generated symbol and its natural-log probability under the model (temperature 1, nothing truncated or banned). */
+export interface Drawn {
+  readonly id: number;
+  readonly logProb: number;
+}
 
 /**
  * Generates one symbol at a time from a model: a batch-1, one-step network whose
@@ -29,15 +36,43 @@ export class Sampler {
    * the next symbol.
    */
   async *generate(params: Float32Array, prime: Int32Array, length: number, options: () => SamplingOptions, rng: Rng): AsyncGenerator<number> {
+    for await (const d of this.generateScored(params, prime, length, options, rng)) yield d.id;
+  }
+
+  /**
+   * As `generate`, with each symbol's log-probability, and never a symbol
+   * `banned` rules out given prime + symbols so far; it ends early when every
+   * symbol is ruled out.
+   */
+  async *generateScored(
+    params: Float32Array,
+    prime: Int32Array,
+    length: number,
+    options: () => SamplingOptions,
+    rng: Rng,
+    banned: Constraint = unconstrained,
+  ): AsyncGenerator<Drawn> {
     let state: RecurrentState = zeroState(this.model, 1);
     let logits: Float32Array = new Float32Array(this.model.vocabSize);
+    const history = Array.from(prime);
     for (const id of prime) ({ logits, state } = await this.step(params, id, state));
     for (let i = 0; i < length; i++) {
-      const o = options();
-      const id = o.temperature <= 0 ? argmax(logits) : draw(await this.runner.run(this.softmax, logits, 1 / o.temperature), o, rng);
-      yield id;
+      const id = await this.choose(logits, options(), rng, banned(history));
+      if (id < 0) return;
+      yield { id, logProb: logSoftmax(logits)[id] };
+      history.push(id);
       if (i + 1 < length) ({ logits, state } = await this.step(params, id, state));
     }
+  }
+
+  /** −1 when every id is banned. */
+  private async choose(logits: Float32Array, o: SamplingOptions, rng: Rng, banned: ReadonlySet<number>): Promise<number> {
+    if (o.temperature > 0) {
+      const probs = withoutBanned(await this.runner.run(this.softmax, logits, 1 / o.temperature), banned);
+      // null: at a very low temperature every allowed symbol rounded to 0, so the likeliest allowed one it is.
+      if (probs !== null) return draw(probs, o, rng);
+    }
+    return argmax(logits, banned);
   }
 
   private async step(params: Float32Array, id: number, state: RecurrentState): Promise<{ logits: Float32Array; state: RecurrentState }> {

@@ -12,10 +12,41 @@ export interface SamplingOptions {
 
 export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP: 1 };
 
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+const NONE: ReadonlySet<number> = new Set();
+
+/** The index of the largest value not in `skip` (the lowest index on ties); −1 when every index is skipped. */
+export function argmax(values: ArrayLike<number>, skip: ReadonlySet<number> = NONE): number {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) if (!skip.has(i) && (best < 0 || values[i] > values[best])) best = i;
   return best;
+}
+
+/** Natural-log probabilities of softmax(logits) at temperature 1, in float64 so sums over long texts keep their digits. */
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
+  return out;
+}
+
+/**
+ * `probs` with the `banned` ids at probability 0 and the rest scaled back to a
+ * sum of 1, so top-p still reads its threshold against a distribution; null
+ * when nothing allowed has any probability left.
+ */
+export function withoutBanned(probs: Float32Array, banned: ReadonlySet<number>): Float32Array | null {
+  if (banned.size === 0) return probs;
+  const out = probs.slice();
+  for (const id of banned) out[id] = 0;
+  let total = 0;
+  for (let i = 0; i < out.length; i++) total += out[i];
+  if (!(total > 0)) return null;
+  for (let i = 0; i < out.length; i++) out[i] /= total;
+  return out;
 }
 
 /**
@@ -42,5 +73,8 @@ export function draw(probs: Float32Array, options: SamplingOptions, rng: Rng): n
     u -= probs[order[i]];
     if (u < 0) return order[i];
   }
-  return order[keep - 1];
+  // Rounding can leave u just above 0: take the last kept id that can be drawn at all (a banned id has probability 0).
+  let last = keep - 1;
+  while (last > 0 && probs[order[last]] === 0) last--;
+  return order[last];
 }
