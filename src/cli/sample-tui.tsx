@@ -2,9 +2,8 @@
 /* @jsxRuntime automatic */
 /* @jsxImportSource react */
 import { render } from 'ink';
-import type { Vocabulary } from '../data/vocabulary.js';
 import { Rng } from '../model/rng.js';
-import type { Sampler } from '../sample/sampler.js';
+import type { SampleSession } from '../sample/session.js';
 import type { SamplingOptions } from '../sample/strategy.js';
 import type { StopReason } from '../ui/dashboard-state.js';
 import { createSampleViewStore } from '../ui/sample-view-state.js';
@@ -16,13 +15,10 @@ const FRAME_MS = 33;
 const SEEDS = 2 ** 31;
 
 export interface SampleViewRun {
-  readonly sampler: Sampler;
-  readonly params: Float32Array;
-  readonly vocab: Vocabulary;
-  readonly prime: Int32Array;
-  /** The --prime text as typed (empty when none). */
+  /** Stop sequences, the repetition guard and document mode apply to every sample the view shows. */
+  readonly session: SampleSession;
+  /** The --prime text as the model reads it (empty when none). */
   readonly primeText: string;
-  readonly length: number;
   readonly options: SamplingOptions;
   readonly seed: number;
   readonly info: SampleViewInfo;
@@ -33,11 +29,10 @@ export interface SampleViewRun {
  * 0 on q, 130 on Ctrl-C.
  */
 export async function sampleWithView(run: SampleViewRun): Promise<number> {
-  const { sampler, params, vocab, prime, length } = run;
+  const { session } = run;
+  const { length } = session;
   const store = createSampleViewStore(FRAME_MS);
-  const live = new LiveSampler(async function* (seed, options) {
-    for await (const id of sampler.generate(params, prime, length, options, Rng.seeded(seed))) yield vocab.decode([id]);
-  }, run.options);
+  const live = new LiveSampler((seed, options) => session.draw(options, Rng.seeded(seed)), run.options);
   const begin = (seed: number): void => {
     live
       .start(seed, {

@@ -1,10 +1,11 @@
 import type { Argv } from 'yargs';
 import { BACKEND_REQUESTS, describeBackend, selectBackend, type BackendRequest } from '../compute/backend.js';
-import { Rng } from '../model/rng.js';
-import { primeIds } from '../sample/prime.js';
-import { Sampler } from '../sample/sampler.js';
+import { describeSymbol, encodePrime, UNKNOWN_SYMBOLS, type UnknownSymbols } from '../sample/prime.js';
+import { DEFAULT_SAMPLE_LENGTH, DOCUMENT_CAP, SampleSession } from '../sample/session.js';
+import { parseStop } from '../sample/stop.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from '../sample/strategy.js';
-import { encodeFor, loadForUse } from './checkpoint-model.js';
+import { loadForUse } from './checkpoint-model.js';
+import { printSamples, type Decoding } from './sample-print.js';
 import { sampleWithView } from './sample-tui.js';
 
 /**
@@ -13,7 +14,6 @@ import { sampleWithView } from './sample-tui.js';
  * in docs; --seed is how a user asks for different text.
  */
 export const DEFAULT_SAMPLE_SEED = 1;
-export const DEFAULT_SAMPLE_LENGTH = 500;
 /** Rng.seeded keeps 32 signed bits; beyond this two seeds would silently give the same text. */
 const MAX_SEED = 2 ** 31 - 1;
 
@@ -22,64 +22,111 @@ function check(ok: boolean, flag: string, rule: string, value: unknown): void {
   if (!ok) throw new Error(`--${flag} must be ${rule}, not ${String(value)}.`);
 }
 
+const whole = (v: unknown, least: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= least;
+
+/** A flag given once is a string, given again a list. */
+const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
 export function sampleCommand(y: Argv): Argv {
   return y.command(
     'sample <checkpoint>',
     'Generate text from a checkpoint, streaming characters as they are produced',
     (a) =>
       a
+        // --no-repeat-ngram N is a number, not the negation of a --repeat-ngram; --no-tui is declared as its own flag instead.
+        .parserConfiguration({ 'boolean-negation': false })
         .positional('checkpoint', { type: 'string', demandOption: true, describe: 'a .safetensors file written by charlm train' })
         .option('prime', { type: 'string', default: '', describe: 'text the model reads first; printed before the sample' })
-        .option('length', { type: 'number', default: DEFAULT_SAMPLE_LENGTH, describe: 'characters to generate after the prime' })
-        .option('temperature', { type: 'number', default: DEFAULT_SAMPLING.temperature, describe: '0 = always the most likely character; higher = more varied' })
-        .option('top-k', { type: 'number', default: DEFAULT_SAMPLING.topK, describe: 'draw only from the k most likely characters, 0 = all' })
-        .option('top-p', { type: 'number', default: DEFAULT_SAMPLING.topP, describe: 'draw only from the most likely characters whose probability adds up to p, 1 = all' })
+        .option('unknown', { choices: UNKNOWN_SYMBOLS, default: 'refuse' as UnknownSymbols, describe: 'a prime symbol the model does not know: refuse the prime, or skip the symbol' })
+        // No yargs defaults for these four: whether they were given changes what they mean (document mode, --beam).
+        .option('length', { type: 'number', describe: `symbols to generate after the prime [default: ${DEFAULT_SAMPLE_LENGTH}; a document model: one document, at most ${DOCUMENT_CAP}]` })
+        .option('temperature', { type: 'number', describe: `0 = always the most likely character; higher = more varied [default: ${DEFAULT_SAMPLING.temperature}]` })
+        .option('top-k', { type: 'number', describe: `draw only from the k most likely characters, 0 = all [default: ${DEFAULT_SAMPLING.topK}]` })
+        .option('top-p', { type: 'number', describe: `draw only from the most likely characters whose probability adds up to p, 1 = all [default: ${DEFAULT_SAMPLING.topP}]` })
+        .option('beam', { type: 'number', describe: 'beam search of this width: the likeliest text it finds (deterministic; no --temperature, --top-k, --top-p)' })
+        .option('stop', { type: 'string', describe: 'end the sample where this text first appears, not printing it; repeatable; \\n \\t \\r \\\\ are escapes' })
+        .option('no-repeat-ngram', { type: 'number', describe: 'never repeat an n-gram of this many symbols (prime included), in every decoding' })
+        .option('count', { type: 'number', default: 1, describe: 'independent samples, each from the prime; a blank line between them (in --json one line each)' })
         .option('seed', { type: 'number', default: DEFAULT_SAMPLE_SEED, describe: 'random seed: the same seed gives the same text' })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
-        .option('json', { type: 'boolean', default: false, describe: 'one JSON object with the whole sample instead of streaming text' })
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object per sample instead of streaming text' })
         .option('tui', { type: 'boolean', default: true, describe: 'interactive view on a terminal (--no-tui for plain text)' })
-        .requiresArg(['prime', 'length', 'temperature', 'top-k', 'top-p', 'seed', 'backend'])
+        .option('no-tui', { type: 'boolean', default: false, hidden: true })
+        .requiresArg(['prime', 'unknown', 'length', 'temperature', 'top-k', 'top-p', 'beam', 'stop', 'no-repeat-ngram', 'count', 'seed', 'backend'])
         .check((v) => {
-          check(Number.isSafeInteger(v.length) && v.length >= 1, 'length', 'a whole number of at least 1', v.length);
-          check(Number.isFinite(v.temperature) && v.temperature >= 0, 'temperature', '0 (greedy) or a larger number', v.temperature);
-          check(Number.isSafeInteger(v['top-k']) && v['top-k'] >= 0, 'top-k', 'a whole number, 0 (no limit) or more', v['top-k']);
-          check(Number.isFinite(v['top-p']) && v['top-p'] > 0 && v['top-p'] <= 1, 'top-p', 'a number above 0 and at most 1', v['top-p']);
+          check(v.length === undefined || whole(v.length, 1), 'length', 'a whole number of at least 1', v.length);
+          check(v.temperature === undefined || (Number.isFinite(v.temperature) && v.temperature >= 0), 'temperature', '0 (greedy) or a larger number', v.temperature);
+          check(v['top-k'] === undefined || whole(v['top-k'], 0), 'top-k', 'a whole number, 0 (no limit) or more', v['top-k']);
+          check(v['top-p'] === undefined || (Number.isFinite(v['top-p']) && v['top-p'] > 0 && v['top-p'] <= 1), 'top-p', 'a number above 0 and at most 1', v['top-p']);
           check(Number.isSafeInteger(v.seed) && v.seed >= 0 && v.seed <= MAX_SEED, 'seed', `a whole number from 0 to ${MAX_SEED}`, v.seed);
+          check(v.beam === undefined || whole(v.beam, 1), 'beam', 'a whole number of at least 1', v.beam);
+          check(v['no-repeat-ngram'] === undefined || whole(v['no-repeat-ngram'], 1), 'no-repeat-ngram', 'a whole number of at least 1', v['no-repeat-ngram']);
+          check(whole(v.count, 1), 'count', 'a whole number of at least 1', v.count);
           check(typeof v.prime === 'string', 'prime', 'given once', v.prime);
+          for (const flag of listOf(v.stop)) {
+            const parsed = parseStop(flag);
+            if ('error' in parsed) throw new Error(`--stop "${flag}" ${parsed.error}.`);
+          }
+          if (v.beam !== undefined) {
+            const sampling = ['temperature', 'top-k', 'top-p'].filter((f) => v[f] !== undefined);
+            if (sampling.length > 0) throw new Error(`--beam searches for the likeliest text rather than drawing one, so it takes no ${sampling.map((f) => `--${f}`).join(', ')}.`);
+            if (v.count > 1) throw new Error('--beam gives the one likeliest text it finds, so it takes no --count above 1.');
+          }
           return true;
         }),
     async (v) => {
       const ckpt = await loadForUse(v.checkpoint);
       const { vocab } = ckpt;
-      const prime = v.prime === '' ? primeIds(vocab, '') : encodeFor(vocab, v.prime, '--prime', v.checkpoint);
+      const prime = encodePrime(vocab, v.prime, v.unknown);
+      if (prime.dropped.length > 0) process.stderr.write(`charlm: note: dropped ${prime.dropped.map(describeSymbol).join(', ')} from the prime: not in this model's vocabulary.\n`);
+      const stops = listOf(v.stop).map((flag) => {
+        const parsed = parseStop(flag);
+        if ('error' in parsed) throw new Error(parsed.error);
+        return parsed.stop;
+      });
       const compute = await selectBackend(v.backend);
-      const sampler = new Sampler(compute.runner, ckpt.contents.model);
-      const options: SamplingOptions = { temperature: v.temperature, topK: v['top-k'], topP: v['top-p'] };
-      // The view needs a terminal to draw on and one to read keys from; anything else gets plain text (or --json).
-      if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
+      const session = new SampleSession(compute.runner, ckpt.contents.model, ckpt.contents.params, vocab, {
+        prime: prime.ids,
+        length: v.length ?? null,
+        stops,
+        noRepeatNgram: v['no-repeat-ngram'] ?? 0,
+      });
+      const options: SamplingOptions = {
+        temperature: v.temperature ?? DEFAULT_SAMPLING.temperature,
+        topK: v['top-k'] ?? DEFAULT_SAMPLING.topK,
+        topP: v['top-p'] ?? DEFAULT_SAMPLING.topP,
+      };
+      // The view streams one sample at a time and needs a terminal to draw on and one to read keys from; beam search
+      // is one batch decode with nothing to watch, and --count asks for a list, so those print plain text.
+      const tui = v.tui && !v['no-tui'];
+      if (tui && !v.json && v.beam === undefined && v.count === 1 && process.stdout.isTTY && process.stdin.isTTY) {
         const m = ckpt.contents.model;
         const model = `${m.cell.toUpperCase()} ${m.layers}×${m.hidden} · step ${ckpt.progress.step}`;
         const info = { checkpoint: v.checkpoint, model, backend: describeBackend(compute) };
-        const code = await sampleWithView({ sampler, params: ckpt.contents.params, vocab, prime, primeText: v.prime, length: v.length, options, seed: v.seed, info });
+        const code = await sampleWithView({ session, primeText: prime.text, options, seed: v.seed, info });
         compute.runner.destroy();
         process.exit(code);
       }
-      const rng = Rng.seeded(v.seed);
-      const generated: string[] = [];
-      if (!v.json) process.stdout.write(v.prime);
-      for await (const id of sampler.generate(ckpt.contents.params, prime, v.length, () => options, rng)) {
-        const symbol = vocab.decode([id]);
-        generated.push(symbol);
-        if (!v.json) process.stdout.write(symbol);
-      }
-      const backend = describeBackend(compute);
+      const decoding: Decoding = v.beam !== undefined ? { kind: 'beam', width: v.beam } : { kind: 'sample', options };
+      const beam = decoding.kind === 'beam';
+      const settings = {
+        decoding: beam ? 'beam' : options.temperature === 0 ? 'greedy' : 'sample',
+        beam: v.beam ?? null,
+        temperature: beam ? null : options.temperature,
+        topK: beam ? null : options.topK,
+        topP: beam ? null : options.topP,
+        seed: v.seed,
+        stop: stops,
+        noRepeatNgram: v['no-repeat-ngram'] ?? 0,
+        backend: describeBackend(compute),
+      };
+      // Documents that are lines (--documents line) print one per line; anything else can hold line breaks of its own.
+      const blankLineBetween = !(session.documents && ckpt.training.documents === 'line');
+      await printSamples(session, { count: v.count, decoding, seed: v.seed, prime: prime.text, json: v.json, blankLineBetween, settings }, {
+        write: (text) => process.stdout.write(text),
+        note: (text) => process.stderr.write(`charlm: note: ${text}\n`),
+      });
       compute.runner.destroy();
-      if (v.json) {
-        const out = { event: 'sample', prime: v.prime, text: generated.join(''), length: generated.length, temperature: v.temperature, topK: v['top-k'], topP: v['top-p'], seed: v.seed, backend };
-        process.stdout.write(`${JSON.stringify(out)}\n`);
-      } else {
-        process.stdout.write('\n');
-      }
     },
   );
 }
