@@ -13,6 +13,8 @@ export interface BeamSearch {
   readonly banned?: Constraint;
   /** Whether a continuation has just ended (END drawn, a stop sequence matched). */
   readonly ended?: (ids: readonly number[]) => boolean;
+  /** The id read from a zero state (END of a model trained on documents), as in `Sampler`. */
+  readonly documentStart?: number | null;
 }
 
 interface Hypothesis {
@@ -39,7 +41,10 @@ export async function beamSearch(runner: KernelRunner, model: ModelConfig, param
   const V = model.vocabSize;
   const network = new Network(runner, model, width, 1);
   const weights = new Float32Array(width);
-  const step = async (tokens: Float32Array, state: RecurrentState) => network.forward(params, { tokens, targets: tokens, weights }, state);
+  const step = async (tokens: Float32Array, state: RecurrentState) => {
+    const reset = Array.from(tokens.keys()).filter((row) => tokens[row] === search.documentStart);
+    return network.forward(params, { tokens, targets: tokens, weights }, zeroRows(state, reset, model.hidden));
+  };
 
   // Every row reads the prime; only row 0 starts a beam, so the first step does not fill the beam with copies.
   let state = zeroState(model, width);
@@ -101,4 +106,15 @@ function gatherRows(state: RecurrentState, rows: readonly number[], H: number, b
     return out;
   };
   return { h: state.h.map(gather), c: state.c ? state.c.map(gather) : null };
+}
+
+/** `state` with the given rows zeroed (the state itself when there are none). */
+function zeroRows(state: RecurrentState, rows: readonly number[], H: number): RecurrentState {
+  if (rows.length === 0) return state;
+  const zero = (a: Float32Array): Float32Array => {
+    const out = a.slice();
+    for (const row of rows) out.fill(0, row * H, (row + 1) * H);
+    return out;
+  };
+  return { h: state.h.map(zero), c: state.c ? state.c.map(zero) : null };
 }

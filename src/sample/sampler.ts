@@ -15,7 +15,9 @@ export interface Drawn {
 
 /**
  * Generates one symbol at a time from a model: a batch-1, one-step network whose
- * hidden state is carried from symbol to symbol.
+ * hidden state is carried from symbol to symbol. A model trained on documents
+ * reads their end symbol (`documentStart`) from a zero state, as its training
+ * windows did, so the state is reset wherever that symbol is read.
  */
 export class Sampler {
   private readonly network: Network;
@@ -25,6 +27,7 @@ export class Sampler {
   constructor(
     private readonly runner: KernelRunner,
     readonly model: ModelConfig,
+    private readonly documentStart: number | null = null,
   ) {
     this.network = new Network(runner, model, 1, 1);
     this.softmax = softmaxRows(1, model.vocabSize);
@@ -77,7 +80,8 @@ export class Sampler {
 
   private async step(params: Float32Array, id: number, state: RecurrentState): Promise<{ logits: Float32Array; state: RecurrentState }> {
     const tokens = Float32Array.of(id);
-    const r = await this.network.forward(params, { tokens, targets: tokens, weights: this.one }, state);
+    const from = id === this.documentStart ? zeroState(this.model, 1) : state;
+    const r = await this.network.forward(params, { tokens, targets: tokens, weights: this.one }, from);
     return { logits: r.logits, state: r.state };
   }
 }

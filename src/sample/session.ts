@@ -34,7 +34,8 @@ export type Ending = 'length' | 'cap' | 'stop' | 'document' | 'no-repeat-ngram';
  * --length every sample is one document: it starts, as training's documents
  * do, by reading END from a zero state, and ends when END is drawn (or at
  * DOCUMENT_CAP symbols). With --length it runs on across documents for exactly
- * that many symbols, each END printed as a newline.
+ * that many symbols, each END printed as a newline and read, as in training,
+ * from a zero state.
  */
 export class SampleSession {
   readonly documents: boolean;
@@ -44,6 +45,7 @@ export class SampleSession {
   readonly rules: TextRules;
   readonly banned: Constraint;
   private readonly sampler: Sampler;
+  private readonly end: number | null;
 
   constructor(
     private readonly runner: KernelRunner,
@@ -63,7 +65,8 @@ export class SampleSession {
       stops: settings.stops,
     };
     this.banned = settings.noRepeatNgram > 0 ? noRepeatNgram(settings.noRepeatNgram, end) : unconstrained;
-    this.sampler = new Sampler(runner, model);
+    this.end = end;
+    this.sampler = new Sampler(runner, model, end);
   }
 
   /** One sample from a fresh state: its text as it may be written, then its tally. */
@@ -78,6 +81,7 @@ export class SampleSession {
       length: this.length,
       banned: this.banned,
       ended: (ids) => hasEnded(ids, this.rules),
+      documentStart: this.end,
     });
     return yield* printable(asAsync(best), this.rules);
   }

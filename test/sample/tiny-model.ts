@@ -25,13 +25,25 @@ export function favouring(config: ModelConfig, params: Float32Array, id: number,
   return out;
 }
 
-/** The model's log-likelihood of `ids` after reading `prime`, one symbol at a time from a zero state: the reference a decoder's reported score must match. */
-export async function rescore(runner: KernelRunner, config: ModelConfig, params: Float32Array, prime: ArrayLike<number>, ids: readonly number[]): Promise<number> {
+/**
+ * The model's log-likelihood of `ids` after reading `prime`, one symbol at a
+ * time from a zero state (and from a zero state again wherever `resetAt` is
+ * read): the reference a decoder's reported score must match.
+ */
+export async function rescore(
+  runner: KernelRunner,
+  config: ModelConfig,
+  params: Float32Array,
+  prime: ArrayLike<number>,
+  ids: readonly number[],
+  resetAt: number | null = null,
+): Promise<number> {
   const net = new Network(runner, config, 1, 1);
   let state = zeroState(config, 1);
   let logits: Float32Array = new Float32Array(config.vocabSize);
   const feed = async (id: number): Promise<void> => {
     const tokens = Float32Array.of(id);
+    if (id === resetAt) state = zeroState(config, 1);
     ({ logits, state } = await net.forward(params, { tokens, targets: tokens, weights: new Float32Array(1) }, state));
   };
   for (let i = 0; i < prime.length; i++) await feed(prime[i]);
