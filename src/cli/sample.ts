@@ -24,8 +24,14 @@ function check(ok: boolean, flag: string, rule: string, value: unknown): void {
 
 const whole = (v: unknown, least: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= least;
 
-/** A flag given once is a string, given again a list. */
-const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+/** The --stop values as text (a flag given once is a string, given again a list); a bad one refused naming it. */
+function stopSequences(flags: string | string[]): string[] {
+  return [flags].flat().map((flag) => {
+    const parsed = parseStop(flag);
+    if ('error' in parsed) throw new Error(`--stop "${flag}" ${parsed.error}.`);
+    return parsed.stop;
+  });
+}
 
 export function sampleCommand(y: Argv): Argv {
   return y.command(
@@ -44,9 +50,9 @@ export function sampleCommand(y: Argv): Argv {
         .option('top-k', { type: 'number', describe: `draw only from the k most likely characters, 0 = all [default: ${DEFAULT_SAMPLING.topK}]` })
         .option('top-p', { type: 'number', describe: `draw only from the most likely characters whose probability adds up to p, 1 = all [default: ${DEFAULT_SAMPLING.topP}]` })
         .option('beam', { type: 'number', describe: 'beam search of this width: the likeliest text it finds (deterministic; no --temperature, --top-k, --top-p)' })
-        .option('stop', { type: 'string', describe: 'end the sample where this text first appears, not printing it; repeatable; \\n \\t \\r \\\\ are escapes' })
+        .option('stop', { type: 'string', coerce: stopSequences, describe: 'end the sample where this text first appears, not printing it; repeatable; \\n \\t \\r \\\\ are escapes' })
         .option('no-repeat-ngram', { type: 'number', describe: 'never repeat an n-gram of this many symbols (prime included), in every decoding' })
-        .option('count', { type: 'number', default: 1, describe: 'independent samples, each from the prime; a blank line between them (in --json one line each)' })
+        .option('count', { type: 'number', default: 1, describe: 'independent samples, each from the prime; a blank line between them (one document per line for a --documents line model; in --json one line each)' })
         .option('seed', { type: 'number', default: DEFAULT_SAMPLE_SEED, describe: 'random seed: the same seed gives the same text' })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per sample instead of streaming text' })
@@ -63,10 +69,6 @@ export function sampleCommand(y: Argv): Argv {
           check(v['no-repeat-ngram'] === undefined || whole(v['no-repeat-ngram'], 1), 'no-repeat-ngram', 'a whole number of at least 1', v['no-repeat-ngram']);
           check(whole(v.count, 1), 'count', 'a whole number of at least 1', v.count);
           check(typeof v.prime === 'string', 'prime', 'given once', v.prime);
-          for (const flag of listOf(v.stop)) {
-            const parsed = parseStop(flag);
-            if ('error' in parsed) throw new Error(`--stop "${flag}" ${parsed.error}.`);
-          }
           if (v.beam !== undefined) {
             const sampling = ['temperature', 'top-k', 'top-p'].filter((f) => v[f] !== undefined);
             if (sampling.length > 0) throw new Error(`--beam searches for the likeliest text rather than drawing one, so it takes no ${sampling.map((f) => `--${f}`).join(', ')}.`);
@@ -79,11 +81,7 @@ export function sampleCommand(y: Argv): Argv {
       const { vocab } = ckpt;
       const prime = encodePrime(vocab, v.prime, v.unknown);
       if (prime.dropped.length > 0) process.stderr.write(`charlm: note: dropped ${prime.dropped.map(describeSymbol).join(', ')} from the prime: not in this model's vocabulary.\n`);
-      const stops = listOf(v.stop).map((flag) => {
-        const parsed = parseStop(flag);
-        if ('error' in parsed) throw new Error(parsed.error);
-        return parsed.stop;
-      });
+      const stops: string[] = v.stop ?? [];
       const compute = await selectBackend(v.backend);
       const session = new SampleSession(compute.runner, ckpt.contents.model, ckpt.contents.params, vocab, {
         prime: prime.ids,
