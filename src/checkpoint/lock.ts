@@ -39,6 +39,8 @@ export interface LockOptions {
    * already there will give back when they are replaced.
    */
   readonly checkpointBytes?: number;
+  /** Checkpoint files the run keeps at once (latest, best and what --keep-last/--keep-best add); 2 when not given. */
+  readonly checkpointFiles?: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function lockRunFolder(dir: string, options: LockOptions = {}): Pro
   const created = await makeFolder(dir);
   try {
     await probeWrite(dir);
-    if (options.checkpointBytes !== undefined) await checkRoom(dir, options.checkpointBytes);
+    if (options.checkpointBytes !== undefined) await checkRoom(dir, options.checkpointBytes, options.checkpointFiles ?? 2);
     const lock = await acquire(dir, created);
     await removeStaleTemps(dir);
     return lock;
@@ -125,7 +127,7 @@ async function probeWrite(dir: string): Promise<void> {
   }
 }
 
-async function checkRoom(dir: string, checkpointBytes: number): Promise<void> {
+async function checkRoom(dir: string, checkpointBytes: number, files: number): Promise<void> {
   let free: number;
   try {
     const s = await statfs(dir);
@@ -135,11 +137,11 @@ async function checkRoom(dir: string, checkpointBytes: number): Promise<void> {
     return;
   }
   const present = await readdir(dir).then(
-    (names) => ['latest.safetensors', 'best.safetensors'].filter((n) => names.includes(n)).length,
+    (names) => names.filter((n) => n === 'latest.safetensors' || n === 'best.safetensors' || /^step-\d{6,}\.safetensors$/.test(n)).length,
     () => 0,
   );
-  // A save writes a temp file next to the file it replaces, so latest, best and one temp can coexist.
-  const needed = checkpointBytes * (3 - present);
+  // A save writes a temp file next to the file it replaces, so every kept checkpoint and one temp can coexist.
+  const needed = checkpointBytes * Math.max(0, files + 1 - present);
   if (free < needed) {
     throw new CheckpointError(
       `Cannot train into ${dir}: its disk has ${size(free)} free but this run's checkpoints need about ${size(needed)}; free some space or choose another --out.`,

@@ -8,6 +8,7 @@ import { corpusDocuments, documentIds, splitCorpusIds, textWithBreaks } from '..
 import { DEFAULT_BPE_ENCODING, perBpeToken } from '../data/tokenizer.js';
 import { Network } from '../model/network.js';
 import { evaluate } from '../train/evaluate.js';
+import { evalStreams } from '../train/guardrails.js';
 import { encodeFor, loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
 
 const PARTS = ['val', 'test', 'all'] as const;
@@ -26,10 +27,11 @@ export function evalCommand(y: Argv): Argv {
           describe: "part to score, cut by the run's train/val/test percentages [default: val without a corpus, all with one]",
         })
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
-        .option('json', { type: 'boolean', default: false, describe: 'one JSON object: loss, ppl, bpc, bitsPerByte, chars, backend' })
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object: loss, ppl, bpc, bitsPerByte, chars, split, backend' })
         .requiresArg(['split', 'backend']),
     async (v) => {
       const ckpt = await loadForUse(v.checkpoint);
+      if (v.split === 'test' || v.split === 'val') refuseEmptyPart(ckpt, v.split);
       const corpus = v.corpus === undefined ? await trainingCorpus(ckpt) : await loadCorpus(v.corpus);
       const part: Part = v.split ?? (v.corpus === undefined ? 'val' : 'all');
       const { documents } = ckpt.training;
@@ -47,7 +49,7 @@ export function evalCommand(y: Argv): Argv {
       // shape is what makes this number equal the val loss the training run reported.
       // Shrinking it to the text loses nothing: the streams and windows stay the same.
       const scored = ids.length - 1;
-      const batch = Math.min(ckpt.training.batch, scored);
+      const batch = evalStreams(ckpt.training.batch, ckpt.training.seq, scored);
       const seq = Math.min(ckpt.training.seq, Math.ceil(scored / batch));
       const compute = await selectBackend(v.backend);
       const { vocab } = ckpt;
@@ -57,7 +59,7 @@ export function evalCommand(y: Argv): Argv {
       compute.runner.destroy();
 
       if (v.json) {
-        const out = { loss: r.loss, ppl: r.ppl, bpc: r.bpc, bitsPerByte: r.bitsPerByte, chars: r.tokens, backend };
+        const out = { loss: r.loss, ppl: r.ppl, bpc: r.bpc, bitsPerByte: r.bitsPerByte, chars: r.tokens, split: part, backend };
         process.stdout.write(`${JSON.stringify(out)}\n`);
       } else {
         // The first id is only read, never scored, so the BPE count is over the same text the nats are.
@@ -69,6 +71,20 @@ export function evalCommand(y: Argv): Argv {
         );
       }
     },
+  );
+}
+
+/**
+ * A run trained with a 0% test (or val) part has none to score: refused by name
+ * rather than scoring an empty part, so a missing test split is never mistaken
+ * for one that was held out.
+ */
+function refuseEmptyPart(ckpt: LoadedCheckpoint, part: 'val' | 'test'): void {
+  const s = ckpt.training.split;
+  if (s[part] > 0) return;
+  const which = part === 'test' ? 'test' : 'validation';
+  throw new DataError(
+    `${ckpt.path} was trained with --split ${s.train},${s.val},${s.test}, which held out no ${which} split; score a whole other text instead (charlm eval ${ckpt.path} <corpus>, without --split).`,
   );
 }
 

@@ -1,8 +1,11 @@
+import { dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
+import { HISTORY_FILE, readHistory } from '../checkpoint/history.js';
 import type { DocumentMode } from '../data/documents.js';
 import type { Budget } from '../train/config.js';
 import type { Schedule } from '../train/schedule.js';
 import { loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
+import { historyChart } from './history-chart.js';
 
 /** What `charlm info --json` prints: the parts of a checkpoint a person or a script asks about. */
 export interface CheckpointInfo {
@@ -17,7 +20,8 @@ export interface CheckpointInfo {
   readonly step: number;
   readonly optimizerSteps: number;
   readonly elapsedMs: number;
-  readonly best: { readonly step: number; readonly valLoss: number; readonly valBpc: number | null } | null;
+  /** `chosenOn`: the split whose loss picks best; always the validation split, so the test split stays unseen by model selection. */
+  readonly best: { readonly step: number; readonly valLoss: number; readonly valBpc: number | null; readonly chosenOn: 'val' } | null;
   readonly evals: number;
   readonly history: LoadedCheckpoint['progress']['history'];
   readonly corpus: LoadedCheckpoint['corpus'];
@@ -38,7 +42,7 @@ export function checkpointInfo(c: LoadedCheckpoint): CheckpointInfo {
     step: progress.step,
     optimizerSteps: c.contents.optimizer.step,
     elapsedMs: progress.elapsedMs,
-    best: best && { ...best, valBpc: progress.history.find((h) => h.step === best.step)?.valBpc ?? null },
+    best: best && { ...best, valBpc: progress.history.find((h) => h.step === best.step)?.valBpc ?? null, chosenOn: 'val' },
     evals: progress.history.length,
     history: progress.history,
     corpus: c.corpus,
@@ -52,10 +56,18 @@ export function infoCommand(y: Argv): Argv {
     (a) =>
       a
         .positional('checkpoint', { type: 'string', demandOption: true, describe: 'a .safetensors file written by charlm train' })
+        .option('history', { type: 'boolean', default: false, describe: `also chart the run's ${HISTORY_FILE} (every step and evaluation) from the checkpoint's folder` })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object, including the whole evaluation history' }),
     async (v) => {
       const info = checkpointInfo(await loadForUse(v.checkpoint));
-      process.stdout.write(v.json ? `${JSON.stringify(info)}\n` : describe(info));
+      // The history is the run folder's, beside the checkpoint: every file of the folder shares it.
+      const records = v.history ? await readHistory(join(dirname(v.checkpoint), HISTORY_FILE)) : null;
+      if (v.json) {
+        process.stdout.write(`${JSON.stringify(records ? { ...info, runHistory: records } : info)}\n`);
+        return;
+      }
+      process.stdout.write(describe(info));
+      if (records) process.stdout.write(`\n${historyChart(records, Math.max(40, Math.min(process.stdout.columns ?? 80, 120)))}`);
     },
   );
 }
@@ -75,7 +87,7 @@ function describe(i: CheckpointInfo): string {
     ['budget', budgetText(t.budget)],
     ['split', `${t.split.train}% train, ${t.split.val}% val, ${t.split.test}% test`],
     ['step', `${i.step} (${(i.elapsedMs / 1000).toFixed(1)} s of training)`],
-    ['best val', i.best ? `loss ${i.best.valLoss.toFixed(4)}${i.best.valBpc === null ? '' : `, bpc ${i.best.valBpc.toFixed(4)}`} at step ${i.best.step}` : 'none yet'],
+    ['best val', i.best ? `loss ${i.best.valLoss.toFixed(4)}${i.best.valBpc === null ? '' : `, bpc ${i.best.valBpc.toFixed(4)}`} at step ${i.best.step} (chosen on the val split)` : 'none yet'],
     ['evaluations', last ? `${i.evals}, the last at step ${last.step}: val loss ${last.valLoss.toFixed(4)}, bpc ${last.valBpc.toFixed(4)}` : '0'],
     ['corpus', `${i.corpus.name}, ${i.corpus.bytes} bytes, from ${i.corpus.source}`],
   ];

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { estimateCheckpointBytes, lockRunFolder } from '../checkpoint/lock.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../checkpoint/retention.js';
 import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
 import { loadCorpus } from '../data/corpus.js';
 import { DOCUMENT_MODES, corpusDocuments, corpusIds, documentIds, documentVocabulary, splitCorpusIds, type DocumentMode } from '../data/documents.js';
@@ -13,6 +14,7 @@ import { DEFAULT_FORGET_BIAS } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { Sampler } from '../sample/sampler.js';
 import type { Budget, TrainConfig } from '../train/config.js';
+import { fitWindows } from '../train/guardrails.js';
 import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
 import type { Schedule } from '../train/schedule.js';
 import { Trainer } from '../train/trainer.js';
@@ -100,10 +102,17 @@ export function trainCommand(y: Argv): Argv {
         .option('backend', { choices: BACKEND_REQUESTS, default: 'auto' as BackendRequest, describe: 'gpu.js backend' })
         .option('out', { type: 'string', describe: 'run folder [default: checkpoints/<corpus>-<cell>-<time>]' })
         .option('resume', { type: 'string', describe: 'continue from this checkpoint (same corpus)' })
+        .option('keep-last', { type: 'number', describe: 'checkpoints kept of the newest saves: latest, then step-NNNNNN files [default: 1]' })
+        .option('keep-best', { type: 'number', describe: 'checkpoints kept of the lowest validation losses: best, then step-NNNNNN files [default: 1]' })
+        .option('strict', {
+          type: 'boolean',
+          default: false,
+          describe: 'refuse a corpus too small for --batch × --seq instead of choosing smaller values',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
         .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
         // Without this yargs reads a valued flag given no value (`--lr`) as "not given", and the run silently uses the default.
-        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'tokenizer', 'documents', 'backend', 'out', 'resume'])
+        .requiresArg(['cell', 'layers', 'hidden', 'embed', 'dropout', 'batch', 'seq', 'lr', 'optimizer', 'momentum', 'schedule', 'warmup', 'decay-every', 'decay-gamma', 'clip', 'steps', 'epochs', 'minutes', 'eval-every', 'sample-every', 'sample-length', 'temperature', 'seed', 'forget-bias', 'split', 'tokenizer', 'documents', 'keep-last', 'keep-best', 'backend', 'out', 'resume'])
         .check((v) => {
           for (const k of ['layers', 'hidden', 'batch', 'seq', 'steps', 'eval-every', 'sample-length', 'warmup', 'decay-every'] as const) {
             if (k === 'warmup') nonNegativeInt(k, v[k]);
@@ -111,6 +120,8 @@ export function trainCommand(y: Argv): Argv {
           }
           nonNegativeInt('embed', v.embed);
           positiveInt('max-nonfinite', v['max-nonfinite']);
+          positiveInt('keep-last', v['keep-last']);
+          positiveInt('keep-best', v['keep-best']);
           nonNegativeInt('sample-every', v['sample-every']);
           for (const k of ['lr', 'epochs', 'minutes', 'decay-gamma'] as const) positiveNumber(k, v[k]);
           if (v.dropout !== undefined && !(v.dropout >= 0 && v.dropout < 1)) throw new Error(`--dropout must be in [0, 1) (got ${v.dropout}).`);
@@ -191,9 +202,17 @@ export function trainCommand(y: Argv): Argv {
         };
       }
       const split = splitCorpusIds(encoded ?? corpusIds(corpus, vocab, config.documents), config.split, vocab.endOfDocument);
+      // A resumed run keeps the shape it was stored with, which already fitted.
+      const smallCorpus = resumed ? null : fitWindows(split.train.length, split.val.length, { batch: config.batch, seq: config.seq }, v.strict);
+      if (smallCorpus) config = { ...config, ...smallCorpus.chosen };
+      const retention: RetentionPolicy = { keepLast: v['keep-last'] ?? DEFAULT_RETENTION.keepLast, keepBest: v['keep-best'] ?? DEFAULT_RETENTION.keepBest };
+      const extra = { retention, ...(smallCorpus ? { smallCorpus } : {}) };
       const outDir = resolve(v.out ?? (resumed ? dirname(resolve(v.resume!)) : defaultRunFolder(corpus.name, model.cell)));
       // Before the backend starts: a folder that cannot take the run, or that another run holds, is refused at once.
-      await lockRunFolder(outDir, { checkpointBytes: estimateCheckpointBytes(model, config.batch, config.optimizer.kind) });
+      await lockRunFolder(outDir, {
+        checkpointBytes: estimateCheckpointBytes(model, config.batch, config.optimizer.kind),
+        checkpointFiles: retention.keepLast + retention.keepBest,
+      });
       if (!resumed && (await exists(join(outDir, 'latest.safetensors')))) {
         throw new CheckpointError(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'latest.safetensors')} or choose another --out.`);
       }
@@ -202,7 +221,7 @@ export function trainCommand(y: Argv): Argv {
       // The dashboard needs a terminal to draw on and one to read keys from; anything else gets plain lines (or --json).
       const resume = resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress };
       if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
-        const code = await trainWithDashboard({ compute, corpus, vocab, split, model, config, outDir, resume });
+        const code = await trainWithDashboard({ compute, corpus, vocab, split, model, config, outDir, resume, ...extra });
         compute.runner.destroy();
         process.exit(code);
       }
@@ -220,6 +239,7 @@ export function trainCommand(y: Argv): Argv {
         config,
         outDir,
         resume,
+        ...extra,
         sample: async (params, step) => {
           const rng = Rng.seeded(config.seed * 7919 + step);
           const ids: number[] = [];
@@ -232,6 +252,8 @@ export function trainCommand(y: Argv): Argv {
         },
       });
       const write = (s: string): void => void process.stdout.write(s);
+      // --json carries it in the start event; plain lines are progress on stdout, so the note goes where warnings go.
+      if (smallCorpus && !v.json) process.stderr.write(`charlm: ${smallCorpus.note}\n`);
       if (unseen) {
         const note = { event: 'tokenizer', tokenizer: vocab.tokenizer, vocabSize: vocab.size, unseenTokens: unseen.tokens, unseenDistinct: unseen.distinct };
         write(v.json ? `${JSON.stringify(note)}\n` : `charlm: ${note.tokenizer}: ${vocab.size - 1} token ids from the train split + 1 reserved; ${unseen.tokens} val/test tokens (${unseen.distinct} distinct ids) unseen in training map to it\n`);

@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../model/config.js';
+import type { SmallCorpus } from './guardrails.js';
 
 /** What the trainer tells its subscribers (TUI, plain log, JSON lines); it knows nothing of how they show it. */
 export type TrainEvent = StartEvent | StepEvent | EvalEvent | SampleEvent | CheckpointEvent | DoneEvent | ErrorEvent;
@@ -21,6 +22,8 @@ export interface StartEvent {
   readonly windowsPerEpoch: number;
   readonly outDir: string;
   readonly resumedFrom: string | null;
+  /** Present when the corpus was too small for the requested batch × seq: what the run uses instead, and why. */
+  readonly smallCorpus?: SmallCorpus;
 }
 
 export interface StepEvent {

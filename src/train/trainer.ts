@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { HistoryWriter } from '../checkpoint/history.js';
+import { CheckpointFiles, DEFAULT_RETENTION, type RetentionPolicy } from '../checkpoint/retention.js';
 import { saveCheckpoint, type CheckpointContents } from '../checkpoint/run-checkpoint.js';
 import { describeBackend, type Compute } from '../compute/backend.js';
 import { BatchStream } from '../data/batches.js';
@@ -7,13 +8,14 @@ import { keepMask } from '../data/documents.js';
 import type { Split } from '../data/split.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import type { ModelConfig } from '../model/config.js';
-import type { DropoutMasks } from '../model/network.js';
+import { Network, type DropoutMasks } from '../model/network.js';
 import { initParams } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
 import { plannedSteps, type TrainConfig } from './config.js';
 import { evaluate, type Evaluation } from './evaluate.js';
-import type { DoneEvent, EvalEvent, TrainEvent } from './events.js';
+import type { DoneEvent, EvalEvent, StepEvent, TrainEvent } from './events.js';
+import { evalStreams, type SmallCorpus } from './guardrails.js';
 import { initialOptimizerState, type OptimizerState } from './optimizer.js';
 import type { Progress } from './progress.js';
 import { learningRate } from './schedule.js';
@@ -37,6 +39,10 @@ export interface TrainerOptions {
   /** A checkpoint to continue from (already validated against this corpus and config). */
   readonly resume?: { readonly path: string; readonly contents: CheckpointContents; readonly progress: Progress };
   readonly sample?: SampleHook;
+  /** Which older checkpoints the run folder keeps besides latest and best (default: none). */
+  readonly retention?: RetentionPolicy;
+  /** What the small-corpus guardrail chose instead of the requested batch × seq, told in the start event. */
+  readonly smallCorpus?: SmallCorpus;
 }
 
 /** Smoothing of the displayed throughput: the last ~10 steps dominate. */
@@ -122,9 +128,13 @@ export class Trainer {
       progress = { step: 0, position: stream.position, rng: rng.state, elapsedMs: 0, best: null, history: [] };
     }
 
-    const latestPath = join(outDir, 'latest.safetensors');
-    const bestPath = join(outDir, 'best.safetensors');
-    const save = async (path: string, kind: 'latest' | 'best'): Promise<void> => {
+    const files = await CheckpointFiles.open(outDir, this.o.retention ?? DEFAULT_RETENTION);
+    const { latestPath, bestPath } = files;
+    const history = await HistoryWriter.open(outDir, progress.step);
+    // A validation split shorter than one window is scored along fewer streams (see evalStreams), the same shape `charlm eval` uses.
+    const valStreams = evalStreams(config.batch, config.seq, Math.max(0, split.val.length - 1));
+    const valNetwork = valStreams === config.batch ? step.network : new Network(compute.runner, model, valStreams, config.seq);
+    const save = async (kind: 'latest' | 'best'): Promise<void> => {
       const contents: CheckpointContents = {
         model,
         params,
@@ -136,12 +146,12 @@ export class Trainer {
         progress: { ...progress, position: stream.position, rng: rng.state },
         corpus: { name: corpus.name, source: corpus.source, bytes: corpus.bytes },
       };
-      await saveCheckpoint(path, contents);
+      const path = await files.save(kind, progress.step, (to) => saveCheckpoint(to, contents), progress.history);
       this.emit({ event: 'checkpoint', step: progress.step, kind, path });
     };
     let lastEval: Evaluation | null = null;
     const evalAndSave = async (): Promise<void> => {
-      lastEval = await evaluate(step.network, params, split.val, (id) => vocab.byteLength(id), vocab.endOfDocument);
+      lastEval = await evaluate(valNetwork, params, split.val, (id) => vocab.byteLength(id), vocab.endOfDocument);
       const best = progress.best === null || lastEval.loss < progress.best.valLoss;
       if (best) progress = { ...progress, best: { step: progress.step, valLoss: lastEval.loss } };
       const e: EvalEvent = {
@@ -155,8 +165,9 @@ export class Trainer {
       };
       progress = { ...progress, history: [...progress.history, { step: progress.step, valLoss: lastEval.loss, valBpc: lastEval.bpc }] };
       this.emit(e);
-      await save(latestPath, 'latest');
-      if (best) await save(bestPath, 'best');
+      await history.append(e);
+      await save('latest');
+      if (best) await save('best');
     };
 
     this.emit({
@@ -175,6 +186,7 @@ export class Trainer {
       windowsPerEpoch: stream.windowsPerEpoch,
       outDir,
       resumedFrom: resume?.path ?? null,
+      ...(this.o.smallCorpus ? { smallCorpus: this.o.smallCorpus } : {}),
     });
 
     const started = performance.now() - progress.elapsedMs;
@@ -191,7 +203,7 @@ export class Trainer {
     while (budgetLeft() && !this.stopRequested) {
       if (this.saveRequested) {
         this.saveRequested = false;
-        await save(latestPath, 'latest');
+        await save('latest');
       }
       if (this.pausedFlag) {
         await new Promise<void>((r) => (this.wake = r));
@@ -225,7 +237,9 @@ export class Trainer {
       progress = { ...progress, step: progress.step + 1, elapsedMs: elapsed() };
       const stepRate = N / ((performance.now() - t0) / 1000);
       rate = rate === 0 ? stepRate : rate + RATE_SMOOTHING * (stepRate - rate);
-      this.emit({ event: 'step', step: progress.step, epoch: batch.epoch, loss: r.loss, lr, gradNorm: r.gradNorm, charsPerSec: rate, elapsedMs: progress.elapsedMs });
+      const stepEvent: StepEvent = { event: 'step', step: progress.step, epoch: batch.epoch, loss: r.loss, lr, gradNorm: r.gradNorm, charsPerSec: rate, elapsedMs: progress.elapsedMs };
+      this.emit(stepEvent);
+      await history.append(stepEvent);
 
       if (config.sampleEvery > 0 && progress.step % config.sampleEvery === 0 && this.o.sample) {
         const s = await this.o.sample(params, progress.step);
@@ -235,7 +249,7 @@ export class Trainer {
     }
 
     const evaluatedNow = progress.history.length > 0 && progress.history[progress.history.length - 1].step === progress.step;
-    if (this.stopRequested || split.val.length < 2) await save(latestPath, 'latest');
+    if (this.stopRequested || split.val.length < 2) await save('latest');
     else if (!evaluatedNow) await evalAndSave();
     const final = lastEval as Evaluation | null;
     const done: DoneEvent = {
@@ -250,6 +264,7 @@ export class Trainer {
       best: progress.best ? bestPath : null,
       backend: describeBackend(compute),
     };
+    await history.close();
     this.emit(done);
     return done;
   }

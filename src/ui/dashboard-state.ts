@@ -85,7 +85,8 @@ export function reduceDashboard(s: DashboardState, e: DashboardEvent): Dashboard
   switch (e.event) {
     case 'start': {
       const from = e.resumedFrom ? `, resumed from ${e.resumedFrom} at step ${count(e.step)}` : '';
-      return { ...s, start: e, log: logged(s, `run folder ${e.outDir}${from}`) };
+      const log = logged(s, `run folder ${e.outDir}${from}`);
+      return { ...s, start: e, log: e.smallCorpus ? logged({ ...s, log }, e.smallCorpus.note, 'warn') : log };
     }
     case 'step':
       s.train.steps.push(e.step);

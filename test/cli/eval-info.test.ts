@@ -1,5 +1,5 @@
-import { appendFileSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramLayout } from '../../src/model/params.js';
 import { charlm } from '../support/cli.js';
@@ -25,6 +25,7 @@ interface Metrics {
   bpc: number;
   bitsPerByte: number;
   chars: number;
+  split: string;
   backend: string;
 }
 
@@ -61,7 +62,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('charlm eval', () => {
   it('reports loss, ppl, bpc, bitsPerByte and chars, consistent with one another', async () => {
     const m = await evalJson(corpus);
-    expect(Object.keys(m).sort()).toEqual(['backend', 'bitsPerByte', 'bpc', 'chars', 'loss', 'ppl']);
+    expect(Object.keys(m).sort()).toEqual(['backend', 'bitsPerByte', 'bpc', 'chars', 'loss', 'ppl', 'split']);
+    expect(m.split).toBe('all');
     const scored = [...TEXT].slice(1);
     expect(m.chars).toBe(scored.length);
     expect(m.ppl).toBeCloseTo(Math.exp(m.loss), 10);
@@ -81,10 +83,36 @@ describe('charlm eval', () => {
     expect(named).toEqual(m);
   });
 
-  it('scores the test part with the stored percentages', async () => {
+  it('scores the held-out test part of its own corpus with the stored percentages', async () => {
     const m = await evalJson('--split', 'test');
+    expect(m.split).toBe('test');
     expect(m.chars).toBe(parts(TEXT, 80, 10).test.length - 1);
     expect(m.loss).toBeGreaterThan(0);
+    // Another part than the one best was chosen on: not the validation numbers.
+    expect(m.loss).not.toBe((await evalJson()).loss);
+    // The same as scoring exactly that text cut out of the corpus by hand, with the run's window shape.
+    const testText = join(dir, 'test-part.txt');
+    writeFileSync(testText, parts(TEXT, 80, 10).test.join(''));
+    const byHand = await evalJson(testText);
+    expect(Math.abs(byHand.loss - m.loss)).toBeLessThan(1e-9);
+    expect(byHand.chars).toBe(m.chars);
+    const plain = await charlm(['eval', checkpoint, '--split', 'test', '--backend', 'cpu']);
+    expect(plain.stdout).toMatch(new RegExp(`^corpus \\(test split, ${m.chars} characters scored\\): loss ${m.loss.toFixed(4)} nats/char`));
+  });
+
+  it('refuses --split test in one sentence when the run held out no test split', async () => {
+    const out = join(dir, 'no-test');
+    const replaced = ['--split', '--steps', '--eval-every'];
+    const flags = TRAIN.filter((a, i) => !replaced.includes(a) && !replaced.includes(TRAIN[i - 1]));
+    const r = await charlm(['train', corpus, ...flags, '--split', '90,10,0', '--steps', '2', '--eval-every', '2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(out, 'best.safetensors');
+    const refused = await charlm(['eval', file, '--split', 'test', '--backend', 'cpu']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      `charlm: ${file} was trained with --split 90,10,0, which held out no test split; score a whole other text instead (charlm eval ${file} <corpus>, without --split).\n`,
+    );
   });
 
   it('prints one readable line of metrics without --json', async () => {
@@ -131,7 +159,7 @@ describe('charlm info', () => {
     expect(r.stdout).toMatch(new RegExp(`^vocabulary +${vocab} symbols$`, 'm'));
     expect(r.stdout).toMatch(/^training +batch 4 × seq 16, adam lr 0\.002/m);
     expect(r.stdout).toMatch(/^step +20 /m);
-    expect(r.stdout).toMatch(new RegExp(`^best val +loss ${best.valLoss.toFixed(4)}, bpc ${best.valBpc.toFixed(4)} at step ${best.step}$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^best val +loss ${best.valLoss.toFixed(4)}, bpc ${best.valBpc.toFixed(4)} at step ${best.step} \\(chosen on the val split\\)$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^evaluations +${evals.length}, `, 'm'));
     expect(r.stdout).toMatch(/^checkpoint +.*latest\.safetensors \(\d+ bytes, format version 1\)$/m);
   });
@@ -148,13 +176,44 @@ describe('charlm info', () => {
       vocabSize: new Set(TEXT).size,
       step: 20,
       optimizerSteps: 20,
-      best: { step: best.step, valLoss: best.valLoss, valBpc: best.valBpc },
+      best: { step: best.step, valLoss: best.valLoss, valBpc: best.valBpc, chosenOn: 'val' },
       evals: evals.length,
       history: evals.map(({ step, valLoss, valBpc }) => ({ step, valLoss, valBpc })),
       training: { batch: 4, seq: 16, split: { train: 80, val: 10, test: 10 } },
       corpus: { name: 'corpus', source: corpus, bytes: Buffer.byteLength(TEXT) },
     });
     expect(info.fileBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('charlm info --history', () => {
+  it("charts every step and evaluation from the run folder's history.jsonl", async () => {
+    const r = await charlm(['info', checkpoint, '--history']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const best = evals.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+    expect(r.stdout).toMatch(/^train loss \(nats\/char\), 20 steps$/m);
+    expect(r.stdout).toContain(`val loss (nats/char), ${evals.length} evaluations; ◆ best ${best.valLoss.toFixed(4)} at step ${best.step}`);
+    expect(r.stdout).toMatch(/[\u2801-\u28ff]/);
+    expect(r.stdout).toMatch(/^ +step 1 +step 20$/m);
+    // best.safetensors finds the same history: it is the folder's.
+    const viaBest = await charlm(['info', join(dirname(checkpoint), 'best.safetensors'), '--history']);
+    expect(viaBest.stdout.slice(viaBest.stdout.indexOf('train loss'))).toBe(r.stdout.slice(r.stdout.indexOf('train loss')));
+  });
+
+  it('holds the same records as --json printed, and reads past a torn last line', async () => {
+    const history = join(dirname(checkpoint), 'history.jsonl');
+    const backup = readFileSync(history);
+    try {
+      appendFileSync(history, '{"event":"step","step":21,"lo');
+      const r = await charlm(['info', checkpoint, '--history', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const records = (JSON.parse(r.stdout) as { runHistory: { event: string; step: number; valLoss?: number }[] }).runHistory;
+      expect(records.filter((x) => x.event === 'step').map((x) => x.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(records.filter((x) => x.event === 'eval')).toEqual(evals.map((e) => expect.objectContaining({ step: e.step, valLoss: e.valLoss })));
+    } finally {
+      writeFileSync(history, backup);
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadForUse } from '../../src/cli/checkpoint-model.js';
 import { CHARLM, charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
 
@@ -84,5 +85,82 @@ describe('charlm train', () => {
     const r = await charlm(['train', corpus.path, ...SMALL, '--steps', '5', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/already holds a run.*--resume/);
+  });
+});
+
+/** A model small enough that the corpus, not the model, decides how long these runs take. */
+const TINY_MODEL = ['--hidden', '8', '--embed', '4', '--layers', '1', '--sample-every', '0', '--backend', 'cpu'];
+
+describe('charlm train on a corpus too small for --batch × --seq', () => {
+  let corpus: { dir: string; path: string };
+  beforeAll(() => {
+    corpus = corpusFile(englishLike(3000));
+  });
+
+  it('trains a 3 KB corpus at the default 32 × 64 with fewer streams, and says so on stderr', async () => {
+    expect(readFileSync(corpus.path).length).toBeGreaterThanOrEqual(3000);
+    expect(readFileSync(corpus.path).length).toBeLessThan(3100);
+    const r = await charlm(['train', corpus.path, ...TINY_MODEL, '--steps', '2', '--eval-every', '2', '--out', join(corpus.dir, 'small-plain')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^charlm: Small corpus: the training split \(2,7\d\d characters\) gives 1 window per stream at --batch 32 --seq 64, fewer than 20, so this run uses --batch 2 --seq 64 \(2\d windows per stream\); --strict refuses instead\.\n$/,
+    );
+    expect(r.stdout).toMatch(/batch 2 × seq 64/);
+    expect(r.stdout).toMatch(/^done at step 2/m);
+  });
+
+  it('with --json tells it in the start event, and stores the chosen shape for --resume', async () => {
+    const out = join(corpus.dir, 'small-json');
+    const r = await charlm(['train', corpus.path, ...TINY_MODEL, '--steps', '2', '--eval-every', '2', '--json', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const start = events(r.stdout)[0];
+    expect(start).toMatchObject({ event: 'start', batch: 2, seq: 64, smallCorpus: { requested: { batch: 32, seq: 64 }, chosen: { batch: 2, seq: 64 } } });
+    expect((start.smallCorpus as { note: string }).note).toMatch(/^Small corpus: /);
+    expect((await loadForUse(join(out, 'latest.safetensors'))).training).toMatchObject({ batch: 2, seq: 64 });
+  });
+
+  it('with --strict refuses in one sentence and writes nothing', async () => {
+    const out = join(corpus.dir, 'small-strict');
+    const r = await charlm(['train', corpus.path, ...TINY_MODEL, '--steps', '2', '--strict', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^charlm: The training split has 2,7\d\d characters, which gives 1 window per stream at --batch 32 --seq 64 where 20 are needed; choose a smaller --batch or --seq \(without --strict charlm would use --batch 2 --seq 64\)\.\n$/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('charlm train --keep-last, --keep-best and the run history', () => {
+  const RUN = [...SMALL.filter((a, i) => a !== '--eval-every' && SMALL[i - 1] !== '--eval-every'), '--eval-every', '1', '--sample-every', '0'];
+  let corpus: { dir: string; path: string };
+  beforeAll(() => {
+    corpus = corpusFile(englishLike(6000));
+  });
+
+  it('after 10 saves with --keep-last 2 --keep-best 1 holds exactly 3 checkpoints, each loading at its step', async () => {
+    const out = join(corpus.dir, 'keep');
+    const r = await charlm(['train', corpus.path, ...RUN, '--steps', '10', '--keep-last', '2', '--keep-best', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ev = events(r.stdout);
+    expect(ev.filter((e) => e.event === 'checkpoint' && e.kind === 'latest')).toHaveLength(10);
+    const bestStep = ev.filter((e) => e.event === 'eval' && e.best).pop()!.step;
+    const checkpoints = readdirSync(out).filter((n) => n.endsWith('.safetensors')).sort();
+    expect(checkpoints).toEqual(['best.safetensors', 'latest.safetensors', 'step-000009.safetensors']);
+    const steps = await Promise.all(checkpoints.map(async (n) => (await loadForUse(join(out, n))).progress.step));
+    expect(steps).toEqual([bestStep, 10, 9]);
+  });
+
+  it('writes every step and evaluation to history.jsonl, and --resume continues the same file', async () => {
+    const out = join(corpus.dir, 'history');
+    expect((await charlm(['train', corpus.path, ...RUN, '--steps', '4', '--out', out])).code).toBe(0);
+    const resumed = await charlm(['train', corpus.path, ...RUN, '--steps', '6', '--resume', join(out, 'latest.safetensors')]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const lines = readFileSync(join(out, 'history.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Event);
+    expect(lines.map((e) => `${e.event} ${e.step}`)).toEqual([1, 2, 3, 4, 5, 6].flatMap((s) => [`step ${s}`, `eval ${s}`]));
+    // The lines are the --json events themselves.
+    const fromJson = events(resumed.stdout).filter((e) => e.event === 'eval');
+    expect(lines.filter((e) => e.event === 'eval').slice(4)).toEqual(fromJson);
   });
 });

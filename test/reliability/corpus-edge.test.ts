@@ -20,8 +20,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a corpus that cannot be trained on is refused with one sentence before anything is written', () => {
   const cases: [string, string, string | Buffer, string[], RegExp][] = [
-    ['one character', 'one.txt', 'x', [], /^charlm: The training split has 0 characters, fewer than the 18 that one window of 2 streams × 9 characters needs; use a smaller --batch or --seq or a longer corpus\.$/],
-    ['shorter than one batch window at the default batch and seq', 'short.txt', englishLike(1500), ['--batch', '32', '--seq', '64'], /has 1\d{3} characters, fewer than the 2080 that one window of 32 streams × 65 characters needs; use a smaller --batch or --seq/],
+    ['one character', 'one.txt', 'x', [], /^charlm: The training split has 0 characters, fewer than the 9 that one window of 1 stream × 9 characters needs; use a longer corpus\.$/],
+    // Without --strict such a corpus trains on fewer streams (test/cli/train).
+    ['shorter than one batch window at the default batch and seq, with --strict', 'short.txt', englishLike(1500), ['--batch', '32', '--seq', '64', '--strict'], /has 1,\d{3} characters, which gives 0 windows per stream at --batch 32 --seq 64 where 20 are needed; choose a smaller --batch or --seq/],
     // UTF-16 text has a NUL in every ASCII character; refused as binary rather than misread.
     ['UTF-16 text', 'utf-16.txt', Buffer.from('\ufeffhello, world\n', 'utf16le'), [], /utf-16\.txt looks like a binary file \(it contains NUL bytes\), not text\.$/],
     ['bytes that are neither text nor NUL-bearing', 'high-bytes.txt', Buffer.from(Array.from({ length: 512 }, (_, i) => 0x80 + (i % 128))), [], /high-bytes\.txt is not valid UTF-8 text; convert it to UTF-8 first\.$/],

@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Every checkpoint in the folder loads (loading refuses NaN and ∞ weights) and was saved at `step`. */
 async function checkpointsAt(out: string, step: number): Promise<string[]> {
-  const names = existsSync(out) ? readdirSync(out).sort() : [];
+  const names = existsSync(out) ? readdirSync(out).filter((n) => n.endsWith('.safetensors')).sort() : [];
   for (const name of names) {
     const file = join(out, name);
     const c = await loadCheckpoint(file);

@@ -74,6 +74,6 @@ describe('kill -9 at random moments of a run that saves after every step', () =>
     const final = await charlm(['train', corpus, '--resume', latest, '--steps', String(lastStep + 2), '--json']);
     expect(final.code, final.stderr).toBe(0);
     expect(events(final.stdout)[0]).toMatchObject({ event: 'start', step: lastStep });
-    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'latest.safetensors']);
+    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'history.jsonl', 'latest.safetensors']);
   });
 });

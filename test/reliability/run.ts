@@ -101,10 +101,16 @@ export function peakRss(pid: number): number | null {
 }
 
 /**
- * What a run folder may hold at any moment, even right after SIGKILL: the two
- * checkpoints, hidden temp files of saves (`.latest.safetensors.<pid>.<hex>.tmp`)
- * or of the start-up probe, and the lock.
+ * What a run folder may hold at any moment, even right after SIGKILL: the
+ * checkpoints (latest, best and those --keep-last/--keep-best keep under step
+ * names), the run's history, hidden temp files of saves
+ * (`.latest.safetensors.<pid>.<hex>.tmp`) or of the start-up probe, and the lock.
  */
 export function unexpectedFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => !['latest.safetensors', 'best.safetensors', '.charlm.lock'].includes(n) && !/^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(n));
+  return readdirSync(dir).filter(
+    (n) =>
+      !['latest.safetensors', 'best.safetensors', 'history.jsonl', '.charlm.lock'].includes(n) &&
+      !/^step-\d{6,}\.safetensors$/.test(n) &&
+      !/^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(n),
+  );
 }

@@ -5,7 +5,8 @@ import type { SamplingOptions } from '../../src/sample/strategy.js';
 import { Dashboard, type DashboardControls } from '../../src/ui/dashboard.js';
 import { createDashboardStore, type DashboardStore } from '../../src/ui/dashboard-state.js';
 import type { TerminalSize } from '../../src/ui/use-terminal-size.js';
-import { live, plain, ScriptedRun } from './scripted-run.js';
+import { fitWindows } from '../../src/train/guardrails.js';
+import { live, plain, ScriptedRun, START } from './scripted-run.js';
 
 afterEach(() => cleanup());
 
@@ -243,6 +244,14 @@ describe('training dashboard', () => {
     await vi.waitFor(() => expect(frame()).toContain('stopping: finishing the step, saving latest…'));
     await vi.waitFor(() => expect(exited(r)).toBe(true));
     expect(run.calls).toEqual(['stop:interrupt', 'saved']);
+  });
+
+  it('logs what the small-corpus guardrail chose, and the header shows the batch × seq in use', async () => {
+    const { store, frame } = mount({ size: { columns: 160, rows: 30 } });
+    const smallCorpus = fitWindows(2700, 150, { batch: 32, seq: 64 }, false)!;
+    store.dispatch({ ...START, batch: 2, seq: 64, smallCorpus });
+    await vi.waitFor(() => expect(frame()).toContain('Small corpus: the training split (2,700 characters) gives 1 window per stream at --batch 32 --seq 64'));
+    expect(frame()).toContain('batch 2×64');
   });
 
   it('? shows the keys in full and hides them again', async () => {

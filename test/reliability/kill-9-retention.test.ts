@@ -1,0 +1,69 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/checkpoint/run-checkpoint.js';
+import { Rng } from '../../src/model/rng.js';
+import { parseProgress } from '../../src/train/progress.js';
+import { charlm } from '../support/cli.js';
+import { corpusFile, englishLike } from '../support/corpus.js';
+import { events, start, unexpectedFiles } from './run.js';
+
+/** As in kill-9.test.ts: saves take a while, steps do not, and every step is evaluated and saved. */
+const MODEL = ['--hidden', '48', '--embed', '8', '--layers', '1', '--batch', '4', '--seq', '8', '--split', '98,1,1', '--sample-every', '0', '--backend', 'cpu', '--json'];
+const KEEP = ['--keep-last', '2', '--keep-best', '1'];
+const KILLS = 8;
+
+let dir: string;
+let corpus: string;
+
+beforeAll(() => {
+  ({ dir, path: corpus } = corpusFile(englishLike(20000)));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const checkpoints = (out: string): string[] => readdirSync(out).filter((n) => n.endsWith('.safetensors') && !n.startsWith('.')).sort();
+
+describe('kill -9 during the saves of a run with --keep-last 2 --keep-best 1', () => {
+  it(`never leaves fewer than the 3 checkpoints the policy keeps, each loading, over ${KILLS} kills; a finished run leaves exactly 3`, async () => {
+    const out = join(dir, 'run');
+    const latest = join(out, 'latest.safetensors');
+    const rng = Rng.seeded(Number(process.env.CHARLM_KILL_SEED ?? 11));
+    const saveGaps: number[] = [40];
+    let lastStep = 0;
+    for (let kill = 0; kill < KILLS; kill++) {
+      const from = kill === 0 ? ['--out', out] : ['--resume', latest];
+      const run = start(['train', corpus, ...MODEL, ...KEEP, '--steps', '1000000', '--eval-every', '1', ...from]);
+      // The first run must have finished two saves (latest, then latest again) before the policy holds 3 files; later runs start with them.
+      const evals = (kill === 0 ? 3 : 1) + Math.floor(rng.uniform() * 3);
+      await run.until((e) => e.event === 'eval' && run.events.filter((x) => x.event === 'eval').length >= evals);
+      const gap = [...saveGaps].sort((a, b) => a - b)[Math.floor(saveGaps.length / 2)];
+      await new Promise((r) => setTimeout(r, rng.uniform() * 1.5 * gap));
+      run.child.kill('SIGKILL');
+      expect(await run.exit).toBe('SIGKILL');
+      const seen = run.events;
+      seen.forEach((e, i) => e.event === 'eval' && seen[i + 1]?.event === 'checkpoint' && saveGaps.push(seen[i + 1].arrivedMs - e.arrivedMs));
+
+      expect(unexpectedFiles(out), `after kill ${kill + 1}`).toEqual([]);
+      const names = checkpoints(out);
+      expect(names.length, `after kill ${kill + 1}: ${names.join(', ')}`).toBeGreaterThanOrEqual(3);
+      for (const name of names) {
+        const c = await loadCheckpoint(join(out, name));
+        expect(c.params.every(Number.isFinite)).toBe(true);
+        const step = parseProgress(c.progress, name).step;
+        if (name === 'latest.safetensors') {
+          expect(step).toBeGreaterThanOrEqual(lastStep);
+          lastStep = step;
+        }
+        // A step file holds the step its name says.
+        if (name.startsWith('step-')) expect(step).toBe(Number(name.slice(5, -12)));
+      }
+    }
+
+    const final = await charlm(['train', corpus, ...MODEL, ...KEEP, '--eval-every', '1', '--resume', latest, '--steps', String(lastStep + 3)]);
+    expect(final.code, final.stderr).toBe(0);
+    expect(events(final.stdout)[0]).toMatchObject({ event: 'start', step: lastStep });
+    const names = checkpoints(out);
+    expect(names).toHaveLength(3);
+    expect(names).toEqual(expect.arrayContaining(['best.safetensors', 'latest.safetensors', `step-${String(lastStep + 2).padStart(6, '0')}.safetensors`]));
+  });
+});
