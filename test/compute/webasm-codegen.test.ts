@@ -1,9 +1,11 @@
 import { GPU } from 'gpu.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// patches/gpu.js+2.24.1.patch makes webasm compute Math.exp inline in WebAssembly
-// instead of calling JS once per lane; this pins both the speed-relevant fact
-// (no JS call) and the accuracy that the backend-agreement tests rely on.
+// patches/gpu.js+2.24.1.patch changes two things in gpu.js's webasm code
+// generator: Math.exp is computed inline instead of by a JS call per lane, and a
+// read whose four lanes are neighbours is one vector load instead of a gather.
+// The exp tests pin that no JS runs per lane and the accuracy; the read test
+// pins that both paths of the new load (neighbours, gather) return exact values.
 const gpu = new GPU({ mode: 'webasm' });
 afterAll(() => gpu.destroy());
 
@@ -62,5 +64,32 @@ describe('webasm Math.exp (patched gpu.js)', () => {
       }
     }
     expect(worst).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('webasm reads of neighbouring elements (patched gpu.js)', () => {
+  it('reads base + thread.x exactly, at unaligned bases, up to the last element, and in 2D', () => {
+    const a = Float32Array.from({ length: 203 }, (_, i) => i * 0.5 - 7);
+    const shifted = gpu.createKernel(function (v: number[], base: number) {
+      return v[base + this.thread.x];
+    }, { output: [197], precision: 'single' });
+    for (const base of [0, 1, 2, 3, 6]) {
+      const got = shifted(a, base) as Float32Array;
+      expect(Array.from(got)).toEqual(Array.from(a.subarray(base, base + 197)));
+    }
+    // base 6 reads through a[202], the last element; rows of 10 from a 2D thread grid
+    const rows = gpu.createKernel(function (v: number[]) {
+      return v[this.thread.y * 10 + this.thread.x + 5];
+    }, { output: [10, 19], precision: 'single' });
+    const got = rows(a) as Float32Array[];
+    for (let y = 0; y < 19; y++) {
+      for (let x = 0; x < 10; x++) expect(got[y][x]).toBe(a[y * 10 + x + 5]);
+    }
+    // strided and reversed reads are not neighbours and must still gather
+    const strided = gpu.createKernel(function (v: number[]) {
+      return v[this.thread.x * 2] - v[100 - this.thread.x];
+    }, { output: [50], precision: 'single' });
+    const s = strided(a) as Float32Array;
+    for (let i = 0; i < 50; i++) expect(s[i]).toBe(a[2 * i] - a[100 - i]);
   });
 });
