@@ -2,7 +2,7 @@ import type { KernelRunner } from '../compute/kernels.js';
 import type { ModelConfig } from '../model/config.js';
 import { Network } from '../model/network.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
-import { unconstrained, type Constraint } from './ngram.js';
+import type { Constraint } from './ngram.js';
 import type { Drawn } from './sampler.js';
 import { logSoftmax } from './strategy.js';
 
@@ -16,6 +16,8 @@ export interface BeamSearch {
   /** The id read from a zero state (END of a model trained on documents), as in `Sampler`. */
   readonly documentStart?: number | null;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 interface Hypothesis {
   readonly ids: readonly number[];
@@ -36,7 +38,7 @@ interface Hypothesis {
  */
 export async function beamSearch(runner: KernelRunner, model: ModelConfig, params: Float32Array, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
   const { width, length } = search;
-  const banned = search.banned ?? unconstrained;
+  const banned = search.banned;
   const ended = search.ended ?? (() => false);
   const V = model.vocabSize;
   const network = new Network(runner, model, width, 1);
@@ -57,7 +59,7 @@ export async function beamSearch(runner: KernelRunner, model: ModelConfig, param
     const candidates: { parent: Hypothesis; id: number; logProb: number; score: number }[] = [];
     for (const parent of beams) {
       const logProbs = logSoftmax(logits.subarray(parent.row * V, (parent.row + 1) * V));
-      const skip = banned([...prime, ...parent.ids]);
+      const skip = banned ? banned([...prime, ...parent.ids]) : NONE;
       // A beam the guard leaves no symbol for ends where it is.
       if (skip.size >= V) best = better(best, parent);
       for (let id = 0; id < V; id++) if (!skip.has(id)) candidates.push({ parent, id, logProb: logProbs[id], score: parent.score + logProbs[id] });

@@ -3,7 +3,7 @@ import type { Vocabulary } from '../data/vocabulary.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Rng } from '../model/rng.js';
 import { beamSearch } from './beam.js';
-import { noRepeatNgram, unconstrained, type Constraint } from './ngram.js';
+import { noRepeatNgram, type Constraint } from './ngram.js';
 import { primeIds } from './prime.js';
 import { Sampler, type Drawn } from './sampler.js';
 import type { SamplingOptions } from './strategy.js';
@@ -43,7 +43,8 @@ export class SampleSession {
   readonly start: Int32Array;
   readonly length: number;
   readonly rules: TextRules;
-  readonly banned: Constraint;
+  /** The repetition guard; undefined when off. */
+  readonly banned: Constraint | undefined;
   private readonly sampler: Sampler;
   private readonly end: number | null;
 
@@ -64,7 +65,7 @@ export class SampleSession {
       endId: this.documents ? end : null,
       stops: settings.stops,
     };
-    this.banned = settings.noRepeatNgram > 0 ? noRepeatNgram(settings.noRepeatNgram, end) : unconstrained;
+    this.banned = settings.noRepeatNgram > 0 ? noRepeatNgram(settings.noRepeatNgram, end) : undefined;
     this.end = end;
     this.sampler = new Sampler(runner, model, end);
   }
