@@ -33,37 +33,59 @@ export function initialOptimizerState(config: OptimizerConfig, size: number): Op
 /** Elements per partial sum of squares: few enough partials to add on the host, enough threads to spread. */
 const NORM_CHUNK = 256;
 
-/** Global-norm clipping and Adam / SGD-with-momentum updates, all as gpu.js kernels over the flat buffers. */
-export class Optimizer {
-  private readonly k: {
-    sumSquares: KernelSource;
-    first: KernelSource;
-    second: KernelSource;
-    adam: KernelSource;
-    velocity: KernelSource;
-    sgd: KernelSource;
+/**
+ * Elements per optimizer kernel call. Each webasm kernel keeps a WebAssembly
+ * memory as large as its arguments, so whole-buffer Adam kernels held about
+ * ten parameter-sized copies for the life of the run (≈ 200 MB on the large
+ * config); in slices of 2^18 they hold a few MB. A multiple of NORM_CHUNK, so
+ * the norm's partial sums, and therefore every result, do not change.
+ */
+export const OPTIMIZER_SLICE = 1 << 18;
+
+interface SliceKernels {
+  readonly sumSquares: KernelSource;
+  readonly first: KernelSource;
+  readonly second: KernelSource;
+  readonly adam: KernelSource;
+  readonly velocity: KernelSource;
+  readonly sgd: KernelSource;
+}
+
+function sliceKernels(n: number): SliceKernels {
+  return {
+    sumSquares: K.chunkSumSquares(n, NORM_CHUNK),
+    first: K.adamFirstMoment(n),
+    second: K.adamSecondMoment(n),
+    adam: K.adamUpdate(n),
+    velocity: K.momentumVelocity(n),
+    sgd: K.momentumUpdate(n),
   };
+}
+
+/** Global-norm clipping and Adam / SGD-with-momentum updates, all as gpu.js kernels over the flat buffers, slice by slice. */
+export class Optimizer {
+  private readonly slices: { readonly start: number; readonly end: number; readonly k: SliceKernels }[] = [];
 
   constructor(
     private readonly runner: KernelRunner,
     readonly config: OptimizerConfig,
     readonly size: number,
+    slice: number = OPTIMIZER_SLICE,
   ) {
-    this.k = {
-      sumSquares: K.chunkSumSquares(size, NORM_CHUNK),
-      first: K.adamFirstMoment(size),
-      second: K.adamSecondMoment(size),
-      adam: K.adamUpdate(size),
-      velocity: K.momentumVelocity(size),
-      sgd: K.momentumUpdate(size),
-    };
+    const full = slice >= size ? null : sliceKernels(slice);
+    for (let start = 0; start < size; start += slice) {
+      const end = Math.min(size, start + slice);
+      this.slices.push({ start, end, k: end - start === slice && full ? full : sliceKernels(end - start) });
+    }
   }
 
   /** ‖g‖₂ over all parameters (NaN or ∞ when the gradients are). */
   async gradientNorm(grads: Float32Array): Promise<number> {
-    const partial = await this.runner.run(this.k.sumSquares, grads);
     let s = 0;
-    for (let i = 0; i < partial.length; i++) s += partial[i];
+    for (const { start, end, k } of this.slices) {
+      const partial = await this.runner.run(k.sumSquares, grads.subarray(start, end));
+      for (let i = 0; i < partial.length; i++) s += partial[i];
+    }
     return Math.sqrt(s);
   }
 
@@ -74,15 +96,25 @@ export class Optimizer {
   async update(params: Float32Array, grads: Float32Array, state: OptimizerState, lr: number, clipScale: number): Promise<{ params: Float32Array; state: OptimizerState }> {
     const step = state.step + 1;
     const c = this.config;
-    if (c.kind === 'sgd') {
-      const velocity = await this.runner.run(this.k.velocity, state.first, grads, c.momentum, clipScale);
-      return { params: await this.runner.run(this.k.sgd, params, velocity, lr), state: { step, first: velocity, second: null } };
-    }
-    const first = await this.runner.run(this.k.first, state.first, grads, c.beta1, clipScale);
-    const second = await this.runner.run(this.k.second, state.second!, grads, c.beta2, clipScale);
+    const next = new Float32Array(this.size);
+    const first = new Float32Array(this.size);
+    const second = c.kind === 'adam' ? new Float32Array(this.size) : null;
     const correction2 = Math.sqrt(1 - c.beta2 ** step);
     const stepSize = (lr * correction2) / (1 - c.beta1 ** step);
-    const next = await this.runner.run(this.k.adam, params, first, second, stepSize, c.eps * correction2);
+    for (const { start, end, k } of this.slices) {
+      const part = (a: Float32Array): Float32Array => a.subarray(start, end);
+      if (c.kind === 'sgd') {
+        const velocity = await this.runner.run(k.velocity, part(state.first), part(grads), c.momentum, clipScale);
+        first.set(velocity, start);
+        next.set(await this.runner.run(k.sgd, part(params), velocity, lr), start);
+        continue;
+      }
+      const m = await this.runner.run(k.first, part(state.first), part(grads), c.beta1, clipScale);
+      const v = await this.runner.run(k.second, part(state.second!), part(grads), c.beta2, clipScale);
+      first.set(m, start);
+      second!.set(v, start);
+      next.set(await this.runner.run(k.adam, part(params), m, v, stepSize, c.eps * correction2), start);
+    }
     return { params: next, state: { step, first, second } };
   }
 }

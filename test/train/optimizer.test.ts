@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type Compute } from '../../src/compute/backend.js';
 import { Rng } from '../../src/model/rng.js';
-import { DEFAULT_OPTIMIZER, Optimizer, clipScale, initialOptimizerState } from '../../src/train/optimizer.js';
+import { DEFAULT_OPTIMIZER, Optimizer, clipScale, initialOptimizerState, type OptimizerState } from '../../src/train/optimizer.js';
 import { relativeError } from '../support/compare.js';
 
 /** torch.optim.Adam's documented update, in float64. */
@@ -55,6 +55,28 @@ describe('optimizer kernels', () => {
     const v1 = grads[0][i];
     const v2 = 0.5 * v1 + grads[1][i];
     expect(params[i]).toBeCloseTo(p0[i] - 0.1 * v1 - 0.1 * v2, 6);
+  });
+
+  it.each(['cpu', 'webasm'] as const)('gives the same bits whole or in slices (and a ragged last slice) on %s', async (backend) => {
+    const c = await selectBackend(backend);
+    const whole = new Optimizer(c.runner, DEFAULT_OPTIMIZER, n);
+    const sliced = new Optimizer(c.runner, DEFAULT_OPTIMIZER, n, 256 * 3);
+    type Run = { params: Float32Array; state: OptimizerState };
+    let a: Run = { params: p0, state: initialOptimizerState(DEFAULT_OPTIMIZER, n) };
+    let b: Run = { params: p0, state: initialOptimizerState(DEFAULT_OPTIMIZER, n) };
+    for (const g of grads) {
+      expect(await sliced.gradientNorm(g)).toBe(await whole.gradientNorm(g));
+      a = await whole.update(a.params, g, a.state, 0.01, 0.7);
+      b = await sliced.update(b.params, g, b.state, 0.01, 0.7);
+    }
+    expect(Array.from(b.params)).toEqual(Array.from(a.params));
+    expect(Array.from(b.state.first)).toEqual(Array.from(a.state.first));
+    expect(Array.from(b.state.second!)).toEqual(Array.from(a.state.second!));
+    const sgd = { ...DEFAULT_OPTIMIZER, kind: 'sgd' as const };
+    const s1 = await new Optimizer(c.runner, sgd, n).update(p0, grads[0], initialOptimizerState(sgd, n), 0.1, 1);
+    const s2 = await new Optimizer(c.runner, sgd, n, 256).update(p0, grads[0], initialOptimizerState(sgd, n), 0.1, 1);
+    expect(Array.from(s2.params)).toEqual(Array.from(s1.params));
+    c.runner.destroy();
   });
 
   it('global norm and clipping scale', async () => {
