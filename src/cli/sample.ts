@@ -45,7 +45,7 @@ export function sampleCommand(y: Argv): Argv {
         .option('prime', { type: 'string', default: '', describe: 'text the model reads first; printed before the sample' })
         .option('unknown', { choices: UNKNOWN_SYMBOLS, default: 'refuse' as UnknownSymbols, describe: 'a prime symbol the model does not know: refuse the prime, or skip the symbol' })
         // No yargs defaults for these four: whether they were given changes what they mean (document mode, --beam).
-        .option('length', { type: 'number', describe: `symbols to generate after the prime [default: ${DEFAULT_SAMPLE_LENGTH}; a document model: one document, at most ${DOCUMENT_CAP}]` })
+        .option('length', { type: 'number', describe: `symbols to generate after the prime [default: ${DEFAULT_SAMPLE_LENGTH}; a document model: one document, at most ${DOCUMENT_CAP.toLocaleString('en-US')}]` })
         .option('temperature', { type: 'number', describe: `0 = always the most likely character; higher = more varied [default: ${DEFAULT_SAMPLING.temperature}]` })
         .option('top-k', { type: 'number', describe: `draw only from the k most likely characters, 0 = all [default: ${DEFAULT_SAMPLING.topK}]` })
         .option('top-p', { type: 'number', describe: `draw only from the most likely characters whose probability adds up to p, 1 = all [default: ${DEFAULT_SAMPLING.topP}]` })
