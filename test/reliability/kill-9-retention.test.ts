@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/checkpoint/run-checkpoint.js';
@@ -24,7 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const checkpoints = (out: string): string[] => readdirSync(out).filter((n) => n.endsWith('.safetensors') && !n.startsWith('.')).sort();
 
 describe('kill -9 during the saves of a run with --keep-last 2 --keep-best 1', () => {
-  it(`never leaves fewer than the 3 checkpoints the policy keeps, each loading, over ${KILLS} kills; a finished run leaves exactly 3`, async () => {
+  it(`never leaves fewer than the 3 checkpoints the policy keeps, each loading, over ${KILLS} kills; a finished run leaves exactly 3 and a history of every step once`, async () => {
     const out = join(dir, 'run');
     const latest = join(out, 'latest.safetensors');
     const rng = Rng.seeded(Number(process.env.CHARLM_KILL_SEED ?? 11));
@@ -62,6 +62,10 @@ describe('kill -9 during the saves of a run with --keep-last 2 --keep-best 1', (
     const final = await charlm(['train', corpus, ...MODEL, ...KEEP, '--eval-every', '1', '--resume', latest, '--steps', String(lastStep + 3)]);
     expect(final.code, final.stderr).toBe(0);
     expect(events(final.stdout)[0]).toMatchObject({ event: 'start', step: lastStep });
+    // Each kill could tear the history's last line and left steps past the last save; every resume cut both off.
+    const lines = readFileSync(join(out, 'history.jsonl'), 'utf8').trimEnd().split('\n');
+    const steps = lines.map((l) => JSON.parse(l) as { event: string; step: number }).filter((e) => e.event === 'step').map((e) => e.step);
+    expect(steps).toEqual(Array.from({ length: lastStep + 3 }, (_, i) => i + 1));
     const names = checkpoints(out);
     expect(names).toHaveLength(3);
     expect(names).toEqual(expect.arrayContaining(['best.safetensors', 'latest.safetensors', `step-${String(lastStep + 2).padStart(6, '0')}.safetensors`]));
