@@ -10,7 +10,7 @@ import { Network } from '../../src/model/network.js';
 import { initParams } from '../../src/model/params.js';
 import { Rng } from '../../src/model/rng.js';
 import { zeroState } from '../../src/model/state.js';
-import type { TrainConfig } from '../../src/train/config.js';
+import { parseTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import type { TrainEvent } from '../../src/train/events.js';
 import { DEFAULT_OPTIMIZER } from '../../src/train/optimizer.js';
@@ -27,6 +27,26 @@ beforeAll(async () => {
   compute = await selectBackend('cpu');
 });
 afterAll(() => compute.runner.destroy());
+
+describe('the documents mode in a checkpoint', () => {
+  const stored = {
+    batch: 2, seq: 8, lr: 2e-3, clip: 5, optimizer: DEFAULT_OPTIMIZER, schedule: { kind: 'constant' }, budget: { steps: 1 },
+    evalEvery: 10, sampleEvery: 0, sampleLength: 10, temperature: 1, seed: 5, split: { train: 90, val: 10, test: 0 },
+    maxNonFinite: 3, forgetBias: 1,
+  };
+
+  it('is none for a checkpoint written before document mode, and read back as stored otherwise', () => {
+    expect(parseTrainConfig(stored, 'old.safetensors').documents).toBeNull();
+    expect(parseTrainConfig({ ...stored, forgetBias: undefined }, 'older.safetensors').documents).toBeNull();
+    expect(parseTrainConfig({ ...stored, documents: 'blank-line' }, 'new.safetensors').documents).toBe('blank-line');
+  });
+
+  it('refuses a mode charlm does not know, naming the file', () => {
+    expect(() => parseTrainConfig({ ...stored, documents: 'page' }, 'odd.safetensors')).toThrow(
+      'odd.safetensors has an unusable training configuration: the documents mode "page" is not one of line, blank-line, file.',
+    );
+  });
+});
 
 describe('evaluation in document mode', () => {
   it('scores each document as if alone: one stream with resets spends the nats of every document scored from a zero state', async () => {
