@@ -11,7 +11,6 @@ import { DEFAULT_FORGET_BIAS } from '../model/params.js';
 import { CompareRunner, PARAM_TOLERANCE, reportRows, type CompareEvent, type CompareSpec, type MatchMode, type RunResult } from '../train/compare.js';
 import type { TrainConfig } from '../train/config.js';
 import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
-import { compareWithDashboard } from './compare-tui.js';
 import { writeReport, type CompareReport } from './report/report.js';
 import { TRAIN_DEFAULTS } from './train.js';
 
@@ -140,6 +139,8 @@ export function compareCommand(y: Argv): Argv {
       };
 
       if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
+        // Loaded only for the dashboard: Ink and React add ~46 MB to a plain or --json run.
+        const { compareWithDashboard } = await import('./compare-tui.js');
         const code = await compareWithDashboard(runner, finish, outDir);
         compute.runner.destroy();
         process.exit(code);
