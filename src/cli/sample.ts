@@ -16,6 +16,8 @@ import { sampleWithView } from './sample-tui.js';
 export const DEFAULT_SAMPLE_SEED = 1;
 /** Rng.seeded keeps 32 signed bits; beyond this two seeds would silently give the same text. */
 const MAX_SEED = 2 ** 31 - 1;
+/** Every beam is a row of one batch: a width far past any useful one would only exhaust memory. */
+const MAX_BEAM = 1000;
 
 /** One sentence naming the flag; yargs reports it through main's fail handler. */
 function check(ok: boolean, flag: string, rule: string, value: unknown): void {
@@ -65,7 +67,7 @@ export function sampleCommand(y: Argv): Argv {
           check(v['top-k'] === undefined || whole(v['top-k'], 0), 'top-k', 'a whole number, 0 (no limit) or more', v['top-k']);
           check(v['top-p'] === undefined || (Number.isFinite(v['top-p']) && v['top-p'] > 0 && v['top-p'] <= 1), 'top-p', 'a number above 0 and at most 1', v['top-p']);
           check(Number.isSafeInteger(v.seed) && v.seed >= 0 && v.seed <= MAX_SEED, 'seed', `a whole number from 0 to ${MAX_SEED}`, v.seed);
-          check(v.beam === undefined || whole(v.beam, 1), 'beam', 'a whole number of at least 1', v.beam);
+          check(v.beam === undefined || (whole(v.beam, 1) && v.beam <= MAX_BEAM), 'beam', `a whole number from 1 to ${MAX_BEAM}`, v.beam);
           check(v['no-repeat-ngram'] === undefined || whole(v['no-repeat-ngram'], 1), 'no-repeat-ngram', 'a whole number of at least 1', v['no-repeat-ngram']);
           check(whole(v.count, 1), 'count', 'a whole number of at least 1', v.count);
           check(typeof v.prime === 'string', 'prime', 'given once', v.prime);
