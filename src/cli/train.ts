@@ -203,7 +203,8 @@ export function trainCommand(y: Argv): Argv {
       }
       const split = splitCorpusIds(encoded ?? corpusIds(corpus, vocab, config.documents), config.split, vocab.endOfDocument);
       // A resumed run keeps the shape it was stored with, which already fitted.
-      const smallCorpus = resumed ? null : fitWindows(split.train.length, split.val.length, { batch: config.batch, seq: config.seq }, v.strict);
+      const unit = vocab.tokenizer === 'char' ? 'characters' : 'tokens';
+      const smallCorpus = resumed ? null : fitWindows(split.train.length, split.val.length, { batch: config.batch, seq: config.seq }, v.strict, unit);
       if (smallCorpus) config = { ...config, ...smallCorpus.chosen };
       const retention: RetentionPolicy = { keepLast: v['keep-last'] ?? DEFAULT_RETENTION.keepLast, keepBest: v['keep-best'] ?? DEFAULT_RETENTION.keepBest };
       const extra = { retention, ...(smallCorpus ? { smallCorpus } : {}) };

@@ -53,9 +53,10 @@ export function evalStreams(batch: number, seq: number, scored: number): number 
  * many windows, but not below MIN_SEQ (or the requested seq if smaller). A
  * training split that cannot hold one window even then is refused.
  *
- * With `strict`, any change is refused instead, in one sentence.
+ * With `strict`, any change is refused instead, in one sentence. `unit` names
+ * what the splits count (`tokens` with a tiktoken vocabulary).
  */
-export function fitWindows(trainChars: number, valChars: number, requested: WindowShape, strict: boolean): SmallCorpus | null {
+export function fitWindows(trainChars: number, valChars: number, requested: WindowShape, strict: boolean, unit = 'characters'): SmallCorpus | null {
   const { batch, seq } = requested;
   const have = windowsPerStream(trainChars, batch, seq);
   let chosen: WindowShape = requested;
@@ -63,7 +64,7 @@ export function fitWindows(trainChars: number, valChars: number, requested: Wind
     if (strict) {
       const fit = shrink(trainChars, requested);
       throw new DataError(
-        `The training split has ${count(trainChars)} characters, which gives ${plural(have, 'window')} per stream at --batch ${batch} --seq ${seq} where ${MIN_WINDOWS_PER_STREAM} are needed; ` +
+        `The training split has ${count(trainChars)} ${unit}, which gives ${plural(have, 'window')} per stream at --batch ${batch} --seq ${seq} where ${MIN_WINDOWS_PER_STREAM} are needed; ` +
           `choose a smaller --batch or --seq${fit ? ` (without --strict charlm would use --batch ${fit.batch} --seq ${fit.seq})` : ' or a longer corpus'}.`,
       );
     }
@@ -71,7 +72,7 @@ export function fitWindows(trainChars: number, valChars: number, requested: Wind
     if (fit === null) {
       const least = Math.min(seq, MIN_SEQ) + 1;
       throw new DataError(
-        `The training split has ${count(trainChars)} characters, fewer than the ${least} that one window of 1 stream × ${least} characters needs; use a longer corpus.`,
+        `The training split has ${count(trainChars)} ${unit}, fewer than the ${least} that one window of 1 stream × ${least} ${unit} needs; use a longer corpus.`,
       );
     }
     chosen = fit;
@@ -80,7 +81,7 @@ export function fitWindows(trainChars: number, valChars: number, requested: Wind
   const valShort = valChars > 0 && valScored < chosen.batch * chosen.seq;
   if (valShort && strict) {
     throw new DataError(
-      `The validation split has ${count(valChars)} characters, shorter than one window of --batch ${chosen.batch} × --seq ${chosen.seq} (${count(chosen.batch * chosen.seq)}); ` +
+      `The validation split has ${count(valChars)} ${unit}, shorter than one window of --batch ${chosen.batch} × --seq ${chosen.seq} (${count(chosen.batch * chosen.seq)}); ` +
         'give it a larger share with --split, or choose a smaller --batch or --seq.',
     );
   }
@@ -89,13 +90,13 @@ export function fitWindows(trainChars: number, valChars: number, requested: Wind
   const parts: string[] = [];
   if (chosen !== requested) {
     parts.push(
-      `the training split (${count(trainChars)} characters) gives ${plural(have, 'window')} per stream at --batch ${batch} --seq ${seq}, fewer than ${MIN_WINDOWS_PER_STREAM}, ` +
+      `the training split (${count(trainChars)} ${unit}) gives ${plural(have, 'window')} per stream at --batch ${batch} --seq ${seq}, fewer than ${MIN_WINDOWS_PER_STREAM}, ` +
         `so this run uses --batch ${chosen.batch} --seq ${chosen.seq} (${plural(windowsPerStream(trainChars, chosen.batch, chosen.seq), 'window')} per stream)`,
     );
   }
   if (valShort) {
     parts.push(
-      `the validation split (${count(valChars)} characters) is shorter than one window of ${chosen.batch} × ${chosen.seq}, so it is scored along ${plural(valStreams, 'stream')}`,
+      `the validation split (${count(valChars)} ${unit}) is shorter than one window of ${chosen.batch} × ${chosen.seq}, so it is scored along ${plural(valStreams, 'stream')}`,
     );
   }
   return {
