@@ -120,6 +120,20 @@ describe('charlm train on a corpus too small for --batch × --seq', () => {
     expect((await loadForUse(join(out, 'latest.safetensors'))).training).toMatchObject({ batch: 2, seq: 64 });
   });
 
+  it('scores a validation split shorter than one window along fewer streams, and eval repeats that loss', async () => {
+    const mid = corpusFile(englishLike(20000));
+    const out = join(mid.dir, 'short-val');
+    // 1% of 20,000 characters is 200, shorter than one window of 4 × 64: 199 scored positions give 3 streams of 64.
+    const r = await charlm(['train', mid.path, ...TINY_MODEL, '--batch', '4', '--seq', '64', '--split', '98,1,1', '--steps', '2', '--eval-every', '2', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ev = events(r.stdout);
+    expect(ev[0]).toMatchObject({ batch: 4, seq: 64, smallCorpus: { chosen: { batch: 4, seq: 64 }, valStreams: 3 } });
+    const done = ev[ev.length - 1];
+    const e = await charlm(['eval', join(out, 'latest.safetensors'), '--backend', 'cpu', '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    expect((JSON.parse(e.stdout) as { loss: number }).loss).toBe(done.valLoss);
+  });
+
   it('with --strict refuses in one sentence and writes nothing', async () => {
     const out = join(corpus.dir, 'small-strict');
     const r = await charlm(['train', corpus.path, ...TINY_MODEL, '--steps', '2', '--strict', '--out', out]);
