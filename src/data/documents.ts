@@ -36,7 +36,7 @@ function filesOf(corpus: Corpus): string[] {
   const starts = corpus.fileStarts;
   if (starts === undefined) {
     throw new DataError(
-      `--documents file takes one document per file of a folder, and ${corpus.name} is not a folder; use --documents line or blank-line.`,
+      `--documents file takes one document per file of a folder, and ${corpus.name} is not a folder (line or blank-line cut a single file).`,
     );
   }
   // Files are joined with one "\n", which is not part of either file.

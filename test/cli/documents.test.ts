@@ -80,6 +80,13 @@ describe('charlm train --documents line on a corpus of names', () => {
     expect(e.code, e.stderr).toBe(0);
     const lastEval = events.filter((x) => x.event === 'eval').pop()!;
     expect(Math.abs((JSON.parse(e.stdout) as { loss: number }).loss - (lastEval.valLoss as number))).toBeLessThan(1e-6);
+
+    // Another text is cut into documents the same way: END Kato END Tovi END, 11 ids, 10 scored.
+    const other = join(dir, 'other.txt');
+    writeFileSync(other, '  Kato\n\nTovi\n');
+    const o = await charlm(['eval', checkpoint, other, '--backend', 'cpu', '--json']);
+    expect(o.code, o.stderr).toBe(0);
+    expect(JSON.parse(o.stdout)).toMatchObject({ chars: 10 });
   });
 
   it('resumes with the stored mode, and refuses another one in one sentence', async () => {
@@ -96,7 +103,7 @@ describe('charlm train --documents line on a corpus of names', () => {
 
 describe('charlm train --documents refuses', () => {
   it.concurrent.each([
-    [['--documents', 'file'], /^charlm: --documents file takes one document per file of a folder, and corpus is not a folder; use --documents line or blank-line\.\n$/],
+    [['--documents', 'file'], /^charlm: --documents file takes one document per file of a folder, and corpus is not a folder \(line or blank-line cut a single file\)\.\n$/],
     [['--documents', 'line', '--tokenizer', 'tiktoken:gpt2'], /^charlm: --documents works with --tokenizer char only: tiktoken:gpt2 has no end-of-document symbol here\.\n/],
     [['--documents', 'page'], /Invalid values:\s+Argument: documents, Given: "page", Choices: "line", "blank-line", "file"/],
   ])('%j with one sentence', async (args, message) => {

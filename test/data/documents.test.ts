@@ -47,7 +47,7 @@ describe('corpusDocuments', () => {
       await writeFile(join(dir, 'one.txt'), 'Anna\nBob\n');
       const corpus = await loadCorpus(join(dir, 'one.txt'));
       expect(() => corpusDocuments(corpus, 'file')).toThrow(
-        '--documents file takes one document per file of a folder, and one is not a folder; use --documents line or blank-line.',
+        '--documents file takes one document per file of a folder, and one is not a folder (line or blank-line cut a single file).',
       );
     });
   });
