@@ -1,4 +1,5 @@
 import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncFolder, writeFileAtomic } from './atomic.js';
 import { CheckpointError } from './errors.js';
@@ -119,8 +120,8 @@ export class CheckpointFiles {
       await link(from, to);
     } catch (e) {
       const code = errorCode(e);
-      if (code === 'EEXIST') return;
-      if (code === 'ENOENT') return;
+      // Already kept under that name (it was latest and best at once), or gone (someone deleted it): nothing to keep.
+      if (code === 'EEXIST' || code === 'ENOENT') return;
       // File systems without hard links (FAT, some network mounts) get a copy, written as atomically as a checkpoint.
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') {
         throw new CheckpointError(`Cannot keep ${from} as ${to}: ${describeIoError(e)}.`, { file: to, cause: e });
@@ -139,7 +140,7 @@ export class CheckpointFiles {
  * be read as one: such a file is replaced as before, not kept.
  */
 async function storedStep(path: string): Promise<number | null> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch {
