@@ -35,7 +35,7 @@ export interface PrintTarget {
  */
 export async function printSamples(session: SampleSession, request: PrintRequest, out: PrintTarget): Promise<void> {
   const { decoding, json } = request;
-  const rng = Rng.seeded(request.seed);
+  const rng = Rng.scrambled(request.seed);
   for (let index = 0; index < request.count; index++) {
     if (!json) {
       if (index > 0 && request.blankLineBetween) out.write('\n');

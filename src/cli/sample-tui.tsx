@@ -32,7 +32,7 @@ export async function sampleWithView(run: SampleViewRun): Promise<number> {
   const { session } = run;
   const { length } = session;
   const store = createSampleViewStore(FRAME_MS);
-  const live = new LiveSampler((seed, options) => session.draw(options, Rng.seeded(seed)), run.options);
+  const live = new LiveSampler((seed, options) => session.draw(options, Rng.scrambled(seed)), run.options);
   const begin = (seed: number): void => {
     live
       .start(seed, {

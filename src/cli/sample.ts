@@ -14,7 +14,7 @@ import { sampleWithView } from './sample-tui.js';
  * in docs; --seed is how a user asks for different text.
  */
 export const DEFAULT_SAMPLE_SEED = 1;
-/** Rng.seeded keeps 32 signed bits; beyond this two seeds would silently give the same text. */
+/** Rng.scrambled keeps 32 signed bits; beyond this two seeds would silently give the same text. */
 const MAX_SEED = 2 ** 31 - 1;
 /** Every beam is a row of one batch: a width far past any useful one would only exhaust memory. */
 const MAX_BEAM = 1000;

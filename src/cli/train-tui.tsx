@@ -37,7 +37,7 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
 
   const initial = { temperature: config.temperature, topK: 0 };
   const live = new LiveSampler(
-    (seed, opts) => symbols(sampler.generate(trainer.params!, prime, config.sampleLength, opts, Rng.seeded(seed)), (id) => vocab.decode([id]), end),
+    (seed, opts) => symbols(sampler.generate(trainer.params!, prime, config.sampleLength, opts, Rng.scrambled(seed)), (id) => vocab.decode([id]), end),
     { ...initial, topP: 1 },
   );
   let step = 0;

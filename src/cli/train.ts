@@ -242,7 +242,7 @@ export function trainCommand(y: Argv): Argv {
         resume,
         ...extra,
         sample: async (params, step) => {
-          const rng = Rng.seeded(config.seed * 7919 + step);
+          const rng = Rng.scrambled(config.seed * 7919 + step);
           const ids: number[] = [];
           const options = { temperature: config.temperature, topK: 0, topP: 1 };
           for await (const id of sampler.generate(params, prime, config.sampleLength, () => options, rng)) {

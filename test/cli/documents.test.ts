@@ -55,9 +55,8 @@ describe('charlm train --documents line on a corpus of names', () => {
   });
 
   it('samples --count 20: twenty separate names, each stopped at the end symbol', async () => {
-    // Not the default seed: Rng.seeded(s) draws 1 − s·1.7e-8 first, so a small seed's first symbol is the
-    // least likely one (here END, an empty first name) — a fault of the generator's seeding, not of documents.
-    const r = await charlm(['sample', checkpoint, '--count', '20', '--seed', '20261127', '--backend', 'cpu']);
+    // The default seed: before sampling scrambled its seed (Rng.scrambled), its first draw was the least likely symbol, here END — an empty first name.
+    const r = await charlm(['sample', checkpoint, '--count', '20', '--backend', 'cpu']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l !== '');
