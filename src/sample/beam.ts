@@ -37,6 +37,16 @@ interface Hypothesis {
  * probability from there. Returns the best finished continuation.
  */
 export async function beamSearch(runner: KernelRunner, model: ModelConfig, params: Float32Array, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
+  // The weights stay as they are for the whole search, so wasm-gemm keeps them packed between symbols.
+  runner.pin(params);
+  try {
+    return await searchBeams(runner, model, params, prime, search);
+  } finally {
+    runner.unpin(params);
+  }
+}
+
+async function searchBeams(runner: KernelRunner, model: ModelConfig, params: Float32Array, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
   const { width, length } = search;
   const banned = search.banned;
   const ended = search.ended ?? (() => false);

@@ -55,16 +55,23 @@ export class Sampler {
     rng: Rng,
     banned: Constraint = unconstrained,
   ): AsyncGenerator<Drawn> {
-    let state: RecurrentState = zeroState(this.model, 1);
-    let logits: Float32Array = new Float32Array(this.model.vocabSize);
-    const history = Array.from(prime);
-    for (const id of prime) ({ logits, state } = await this.step(params, id, state));
-    for (let i = 0; i < length; i++) {
-      const id = await this.choose(logits, options(), rng, banned(history));
-      if (id < 0) return;
-      yield { id, logProb: logSoftmax(logits)[id] };
-      history.push(id);
-      if (i + 1 < length) ({ logits, state } = await this.step(params, id, state));
+    // The weights stay as they are while this generator runs (it ends, returns or is
+    // abandoned through return()), so wasm-gemm keeps them packed between symbols.
+    this.runner.pin(params);
+    try {
+      let state: RecurrentState = zeroState(this.model, 1);
+      let logits: Float32Array = new Float32Array(this.model.vocabSize);
+      const history = Array.from(prime);
+      for (const id of prime) ({ logits, state } = await this.step(params, id, state));
+      for (let i = 0; i < length; i++) {
+        const id = await this.choose(logits, options(), rng, banned(history));
+        if (id < 0) return;
+        yield { id, logProb: logSoftmax(logits)[id] };
+        history.push(id);
+        if (i + 1 < length) ({ logits, state } = await this.step(params, id, state));
+      }
+    } finally {
+      this.runner.unpin(params);
     }
   }
 
