@@ -6,7 +6,6 @@ import { parseStop } from '../sample/stop.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from '../sample/strategy.js';
 import { loadForUse } from './checkpoint-model.js';
 import { printSamples, type Decoding } from './sample-print.js';
-import { sampleWithView } from './sample-tui.js';
 
 /**
  * Fixed, as char-rnn (-seed 123) and nanoGPT (1337) fix theirs and as `charlm
@@ -103,6 +102,8 @@ export function sampleCommand(y: Argv): Argv {
         const m = ckpt.contents.model;
         const model = `${m.cell.toUpperCase()} ${m.layers}×${m.hidden} · step ${ckpt.progress.step}`;
         const info = { checkpoint: v.checkpoint, model, backend: describeBackend(compute) };
+        // Loaded only for the dashboard: Ink and React add ~46 MB to a plain or --json run.
+        const { sampleWithView } = await import('./sample-tui.js');
         const code = await sampleWithView({ session, primeText: prime.text, options, seed: v.seed, info });
         compute.runner.destroy();
         process.exit(code);

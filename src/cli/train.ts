@@ -20,7 +20,6 @@ import type { Schedule } from '../train/schedule.js';
 import { Trainer } from '../train/trainer.js';
 import { loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
 import { jsonLog, plainLog } from './train-log.js';
-import { trainWithDashboard } from './train-tui.js';
 import { primeIds } from '../sample/prime.js';
 
 /** Defaults for a first run; `npm start` trains with exactly these (README: "Defaults"). */
@@ -222,6 +221,8 @@ export function trainCommand(y: Argv): Argv {
       // The dashboard needs a terminal to draw on and one to read keys from; anything else gets plain lines (or --json).
       const resume = resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress };
       if (v.tui && !v.json && process.stdout.isTTY && process.stdin.isTTY) {
+        // Loaded only for the dashboard: Ink and React add ~46 MB to a plain or --json run.
+        const { trainWithDashboard } = await import('./train-tui.js');
         const code = await trainWithDashboard({ compute, corpus, vocab, split, model, config, outDir, resume, ...extra });
         compute.runner.destroy();
         process.exit(code);
