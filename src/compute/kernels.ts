@@ -122,10 +122,15 @@ function modeOf(k: IKernelRunShortcut): string {
   return mode === 'gpu' ? 'headlessgl' : mode;
 }
 
-/** gpu.js returns 2D outputs as an array of rows; make every result one flat row-major array. */
+/** gpu.js returns 2D and 3D outputs as nested arrays of rows; make every result one flat row-major array. */
 function flatten(result: unknown, output: readonly number[]): Float32Array {
   if (result instanceof Float32Array) return result;
-  const rows = result as Float32Array[];
+  const rows: Float32Array[] = [];
+  const collect = (a: unknown): void => {
+    if (a instanceof Float32Array) rows.push(a);
+    else for (const x of a as unknown[]) collect(x);
+  };
+  collect(result);
   const cols = output[0];
   const first = rows[0];
   const last = rows[rows.length - 1];
