@@ -136,6 +136,6 @@ describe('two runs into one folder', () => {
       first.child.kill('SIGINT');
     }
     expect(await first.exit).toBe(130);
-    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'latest.safetensors']);
+    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'history.jsonl', 'latest.safetensors']);
   });
 });
