@@ -110,7 +110,13 @@ async function open(p: BackendProbe, probes: BackendProbe[]): Promise<Compute> {
       detail += `; wasm-gemm unavailable, products on gpu.js: ${e instanceof Error ? e.message : String(e)}`;
     }
   }
-  const runner = new KernelRunner(gpu, p.backend, THREADED_FROM_CELLS, threads, gemm);
+  // With wasm-gemm running, its workers own the other cores: gpu.js's own worker
+  // pool competed with them and held its own copy of every threaded kernel's
+  // memory. All-synchronous gpu.js kernels beside the GEMM, measured with
+  // `charlm bench` (2 cores, quiet): small GRU 198 -> 173 ms a step and peak RSS
+  // 296 -> 207 MB, medium LSTM 474 -> 433 ms and 373 -> 290 MB, large GRU
+  // 2048 -> 1472 ms and 715 -> 571 MB.
+  const runner = new KernelRunner(gpu, p.backend, gemm ? Number.POSITIVE_INFINITY : THREADED_FROM_CELLS, threads, gemm);
   return { runner, backend: p.backend, detail, probes };
 }
 
