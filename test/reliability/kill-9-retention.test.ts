@@ -6,10 +6,8 @@ import { Rng } from '../../src/model/rng.js';
 import { parseProgress } from '../../src/train/progress.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
-import { events, start, unexpectedFiles } from './run.js';
+import { SAVE_HEAVY, events, start, unexpectedFiles } from './run.js';
 
-/** As in kill-9.test.ts: saves take a while, steps do not, and every step is evaluated and saved. */
-const MODEL = ['--hidden', '48', '--embed', '8', '--layers', '1', '--batch', '4', '--seq', '8', '--split', '98,1,1', '--sample-every', '0', '--backend', 'cpu', '--json'];
 const KEEP = ['--keep-last', '2', '--keep-best', '1'];
 const KILLS = 8;
 
@@ -32,7 +30,7 @@ describe('kill -9 during the saves of a run with --keep-last 2 --keep-best 1', (
     let lastStep = 0;
     for (let kill = 0; kill < KILLS; kill++) {
       const from = kill === 0 ? ['--out', out] : ['--resume', latest];
-      const run = start(['train', corpus, ...MODEL, ...KEEP, '--steps', '1000000', '--eval-every', '1', ...from]);
+      const run = start(['train', corpus, ...SAVE_HEAVY, ...KEEP, '--steps', '1000000', '--eval-every', '1', ...from]);
       // The first run must have finished two saves (latest, then latest again) before the policy holds 3 files; later runs start with them.
       const evals = (kill === 0 ? 3 : 1) + Math.floor(rng.uniform() * 3);
       await run.until((e) => e.event === 'eval' && run.events.filter((x) => x.event === 'eval').length >= evals);
@@ -59,7 +57,7 @@ describe('kill -9 during the saves of a run with --keep-last 2 --keep-best 1', (
       }
     }
 
-    const final = await charlm(['train', corpus, ...MODEL, ...KEEP, '--eval-every', '1', '--resume', latest, '--steps', String(lastStep + 3)]);
+    const final = await charlm(['train', corpus, ...SAVE_HEAVY, ...KEEP, '--eval-every', '1', '--resume', latest, '--steps', String(lastStep + 3)]);
     expect(final.code, final.stderr).toBe(0);
     expect(events(final.stdout)[0]).toMatchObject({ event: 'start', step: lastStep });
     // Each kill could tear the history's last line and left steps past the last save; every resume cut both off.

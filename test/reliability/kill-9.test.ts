@@ -6,14 +6,8 @@ import { Rng } from '../../src/model/rng.js';
 import { parseProgress } from '../../src/train/progress.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
-import { events, start, unexpectedFiles } from './run.js';
+import { SAVE_HEAVY, events, start, unexpectedFiles } from './run.js';
 
-/**
- * Big enough that a checkpoint (150 KB, fsynced, renamed, folder fsynced)
- * takes a while to write, small enough that a step takes milliseconds; an
- * evaluation and one or two saves follow every step.
- */
-const MODEL = ['--hidden', '48', '--embed', '8', '--layers', '1', '--batch', '4', '--seq', '8', '--split', '98,1,1', '--sample-every', '0', '--backend', 'cpu', '--json'];
 const KILLS = 10;
 
 let dir: string;
@@ -37,7 +31,7 @@ describe('kill -9 at random moments of a run that saves after every step', () =>
     const saveGaps: number[] = [40];
     for (let kill = 0; kill < KILLS; kill++) {
       const from = existsSync(latest) ? ['--resume', latest] : ['--out', out];
-      const run = start(['train', corpus, ...MODEL, '--steps', '1000000', '--eval-every', '1', ...from]);
+      const run = start(['train', corpus, ...SAVE_HEAVY, '--steps', '1000000', '--eval-every', '1', ...from]);
       // An eval event is written just before latest (and perhaps best) is saved.
       const evals = 1 + Math.floor(rng.uniform() * 3);
       await run.until((e) => e.event === 'eval' && run.events.filter((x) => x.event === 'eval').length >= evals);

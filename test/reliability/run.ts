@@ -5,6 +5,13 @@ import { CHARLM } from '../support/cli.js';
 /** The smallest model that still exercises every part of a run: steps, evaluation, both checkpoints. */
 export const TINY = ['--hidden', '8', '--embed', '4', '--layers', '1', '--batch', '2', '--seq', '8', '--sample-every', '0', '--backend', 'cpu', '--json'];
 
+/**
+ * Big enough that a checkpoint (150 KB, fsynced, renamed, folder fsynced)
+ * takes a while to write, small enough that a step takes milliseconds; an
+ * evaluation and one or two saves follow every step.
+ */
+export const SAVE_HEAVY = ['--hidden', '48', '--embed', '8', '--layers', '1', '--batch', '4', '--seq', '8', '--split', '98,1,1', '--sample-every', '0', '--backend', 'cpu', '--json'];
+
 /** `args` without `flag` and its value, so a case's own value is the only one (yargs collects a repeated flag into a list). */
 export const without = (args: string[], ...flags: string[]): string[] => args.filter((a, i) => !flags.includes(a) && !flags.includes(args[i - 1]));
 
