@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GPU } from 'gpu.js';
+import { gpujsPatched } from './gpujs-patch.js';
 import { KernelRunner } from './kernels.js';
 import { probeCpu, probeHeadlessGL, probeWebAsm, probeWebGPU, type BackendName, type BackendProbe } from './probe.js';
 import { WasmGemm } from './wasm-gemm/gemm.js';
@@ -104,6 +105,7 @@ async function open(p: BackendProbe, probes: BackendProbe[]): Promise<Compute> {
   let gemm: WasmGemm | undefined;
   let detail = p.detail;
   if (p.backend === 'webasm') {
+    if (!gpujsPatched()) detail += '; gpu.js is unpatched (npm install ran without scripts): exp calls JavaScript per element and reads gather, so kernels run slower';
     try {
       gemm = await WasmGemm.create(threads);
     } catch (e) {

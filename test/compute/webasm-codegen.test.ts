@@ -1,7 +1,11 @@
 import { GPU } from 'gpu.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gpujsPatched } from '../../src/compute/gpujs-patch.js';
 
-// patches/gpu.js+2.24.1.patch changes two things in gpu.js's webasm code
+// src/compute/patches/gpu.js+2.24.1.patch changes two things in gpu.js's webasm code
 // generator: Math.exp is computed inline instead of by a JS call per lane, and a
 // read whose four lanes are neighbours is one vector load instead of a gather.
 // The exp tests pin that no JS runs per lane and the accuracy; the read test
@@ -91,5 +95,20 @@ describe('webasm reads of neighbouring elements (patched gpu.js)', () => {
     }, { output: [50], precision: 'single' });
     const s = strided(a) as Float32Array;
     for (let i = 0; i < 50; i++) expect(s[i]).toBe(a[2 * i] - a[100 - i]);
+  });
+});
+
+describe('gpujsPatched', () => {
+  it('is true for the installed gpu.js and false for an unpatched or missing code generator', () => {
+    expect(gpujsPatched()).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'charlm-patch-'));
+    try {
+      const plain = join(dir, 'function-node.js');
+      writeFileSync(plain, 'vLaneCall1(name, argLocal) {}');
+      expect(gpujsPatched(plain)).toBe(false);
+      expect(gpujsPatched(join(dir, 'missing.js'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
