@@ -9,6 +9,7 @@ import { Trainer, type TrainerOptions } from '../train/trainer.js';
 import { Dashboard, type DashboardControls } from '../ui/dashboard.js';
 import { createDashboardStore, type StopReason } from '../ui/dashboard-state.js';
 import { LiveSampler, oneCallAtATime } from './live-sample.js';
+import { STOP_SIGNALS, signalStatus } from './signals.js';
 
 /** How often the dashboard may redraw; a terminal shows no more, and each frame costs layout work. */
 const FRAME_MS = 33;
@@ -62,12 +63,14 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
 
   let app: Instance | null = null;
   let reason: StopReason | null = null;
+  /** The first signal that stopped the run, for the exit status; Ctrl-C typed in raw mode counts as SIGINT. */
+  let signalled: NodeJS.Signals | null = null;
   const stop = (why: StopReason): void => {
     if (reason !== null) {
       // A second Ctrl-C leaves at once; checkpoints are written atomically, so nothing half-written stays behind.
       if (why === 'interrupt') {
         app?.unmount();
-        process.exit(130);
+        process.exit(signalStatus(signalled ?? 'SIGINT'));
       }
       return;
     }
@@ -83,12 +86,13 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
     save: () => trainer.saveNow(),
     stop,
   };
-  // In raw mode Ctrl-C arrives as a key; a SIGINT from elsewhere (kill -INT) takes the same path.
-  const onSigint = (): void => {
+  // In raw mode Ctrl-C arrives as a key; a signal from elsewhere (kill -INT, kill, a closed terminal) takes the same path.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signalled ??= signal;
     store.dispatch({ event: 'stopping', reason: 'interrupt' });
     stop('interrupt');
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
   app = render(
     <Dashboard store={store} controls={controls} initialSampling={initial} sampleEvery={config.sampleEvery} budgetMinutes={config.budget.minutes ?? null} />,
@@ -102,7 +106,7 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
     app.unmount();
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
   await live.cancel();
   // The dashboard leaves by itself once it has drawn `done`; the timer only guards against it never doing so.
@@ -111,7 +115,7 @@ export async function trainWithDashboard(options: Omit<TrainerOptions, 'sample'>
   const guard = setTimeout(() => app?.unmount(), 2000);
   await left;
   clearTimeout(guard);
-  return reason === 'interrupt' ? 130 : 0;
+  return reason === 'interrupt' ? signalStatus(signalled ?? 'SIGINT') : 0;
 }
 
 async function* symbols(ids: AsyncIterable<number>, decode: (id: number) => string, end: number | null): AsyncGenerator<string> {

@@ -19,6 +19,7 @@ import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
 import type { Schedule } from '../train/schedule.js';
 import { Trainer } from '../train/trainer.js';
 import { loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
+import { STOP_SIGNALS, signalStatus } from './signals.js';
 import { jsonLog, plainLog } from './train-log.js';
 import { primeIds } from '../sample/prime.js';
 
@@ -262,16 +263,17 @@ export function trainCommand(y: Argv): Argv {
       }
       trainer.subscribe(v.json ? jsonLog(write) : plainLog(write, 10));
 
-      let interrupted = false;
-      process.on('SIGINT', () => {
-        // A second Ctrl-C leaves at once; the checkpoint files are written atomically either way.
-        if (interrupted) process.exit(130);
-        interrupted = true;
+      let stoppedBy: NodeJS.Signals | null = null;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        // A second signal leaves at once; the checkpoint files are written atomically either way.
+        if (stoppedBy) process.exit(signalStatus(stoppedBy));
+        stoppedBy = signal;
         trainer.stop();
-      });
+      };
+      for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       await trainer.run();
       compute.runner.destroy();
-      process.exit(interrupted ? 130 : 0);
+      process.exit(stoppedBy ? signalStatus(stoppedBy) : 0);
     },
   );
 }

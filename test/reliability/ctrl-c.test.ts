@@ -42,4 +42,20 @@ describe('Ctrl-C during training', () => {
     expect(ev[ev.length - 1]).toMatchObject({ event: 'done', step: stoppedAt + 2, stopped: false });
     expect(existsSync(join(out, '.charlm.lock'))).toBe(false);
   });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s stops a run like Ctrl-C: latest at the step reached, exit %i, the folder freed', async (signal, status) => {
+    const out = join(dir, `run-${signal}`);
+    const latest = join(out, 'latest.safetensors');
+    const run = start(['train', corpus, ...TINY, '--steps', '100000', '--eval-every', '100000', '--out', out]);
+    await run.until((e) => e.event === 'step' && (e.step as number) >= 3);
+    run.child.kill(signal);
+    expect(await run.exit, run.stderr()).toBe(status);
+    const done = run.events[run.events.length - 1];
+    expect(done).toMatchObject({ event: 'done', stopped: true, checkpoint: latest });
+    expect(parseProgress((await loadCheckpoint(latest)).progress, latest).step).toBe(done.step);
+    expect(existsSync(join(out, '.charlm.lock'))).toBe(false);
+  });
 });
