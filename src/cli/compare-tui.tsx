@@ -4,6 +4,7 @@
 import { render } from 'ink';
 import type { CompareRunner, ReportRow, RunResult } from '../train/compare.js';
 import { CompareView, createCompareStore } from '../ui/compare-view.js';
+import { STOP_SIGNALS, signalStatus } from './signals.js';
 
 /** How often the view may redraw; a terminal shows no more. */
 const FRAME_MS = 33;
@@ -20,22 +21,23 @@ export async function compareWithDashboard(
 ): Promise<number> {
   const store = createCompareStore(FRAME_MS);
   runner.subscribe(store.dispatch);
-  let interrupted = false;
+  /** The signal that stopped the runs, for the exit status; Ctrl-C typed in raw mode counts as SIGINT. */
+  let signalled: NodeJS.Signals | null = null;
   let stopping = false;
-  const stop = (why: 'quit' | 'interrupt'): void => {
-    if (why === 'interrupt') interrupted = true;
+  const stop = (why: 'quit' | 'interrupt', signal: NodeJS.Signals = 'SIGINT'): void => {
+    if (why === 'interrupt') signalled ??= signal;
     if (stopping) {
       if (why !== 'interrupt') return;
       // A second Ctrl-C leaves at once; checkpoints are written atomically.
       app.unmount();
-      process.exit(130);
+      process.exit(signalStatus(signalled ?? signal));
     }
     stopping = true;
     store.dispatch({ event: 'stopping' });
     runner.stop();
   };
-  const onSigint = (): void => stop('interrupt');
-  process.on('SIGINT', onSigint);
+  const onSignal = (signal: NodeJS.Signals): void => stop('interrupt', signal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const app = render(<CompareView store={store} onStop={stop} />, { exitOnCtrlC: false });
   try {
     const { report } = await finish(await runner.run());
@@ -49,7 +51,7 @@ export async function compareWithDashboard(
     app.unmount();
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
-  return interrupted ? 130 : 0;
+  return signalled ? signalStatus(signalled) : 0;
 }

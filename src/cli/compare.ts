@@ -12,6 +12,7 @@ import { CompareRunner, PARAM_TOLERANCE, reportRows, type CompareEvent, type Com
 import type { TrainConfig } from '../train/config.js';
 import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
 import { writeReport, type CompareReport } from './report/report.js';
+import { STOP_SIGNALS, signalStatus } from './signals.js';
 import { TRAIN_DEFAULTS } from './train.js';
 
 /** Steps per run when neither --steps nor --minutes is given: long enough to rank cells, short enough to wait for on a CPU. */
@@ -148,19 +149,20 @@ export function compareCommand(y: Argv): Argv {
 
       const write = (s: string): void => void process.stdout.write(s);
       runner.subscribe(v.json ? (e) => write(`${JSON.stringify(jsonEvent(e))}\n`) : plainCompareLog(write));
-      let interrupted = false;
-      process.on('SIGINT', () => {
-        // A second Ctrl-C leaves at once; checkpoints are written atomically either way.
-        if (interrupted) process.exit(130);
-        interrupted = true;
+      let stoppedBy: NodeJS.Signals | null = null;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        // A second signal leaves at once; checkpoints are written atomically either way.
+        if (stoppedBy) process.exit(signalStatus(stoppedBy));
+        stoppedBy = signal;
         runner.stop();
-      });
+      };
+      for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       const results = await runner.run();
       const { report, paths } = await finish(results);
       compute.runner.destroy();
       if (v.json) write(`${JSON.stringify({ event: 'report', rows: report.rows, out: outDir, files: paths, stopped: report.stopped })}\n`);
       else write(`${summary(report)}charlm: report in ${outDir} (${paths.map((p) => p.slice(outDir.length + 1)).join(', ')})\n`);
-      process.exit(interrupted ? 130 : 0);
+      process.exit(stoppedBy ? signalStatus(stoppedBy) : 0);
     },
   );
 }

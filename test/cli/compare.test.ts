@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { splitIds } from '../../src/data/split.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
+import { start, without } from '../reliability/run.js';
 
 const TINY = ['--hidden', '16', '--embed', '8', '--batch', '4', '--seq', '16', '--steps', '20', '--eval-every', '5', '--backend', 'cpu', '--json'];
 
@@ -169,3 +170,17 @@ function decodePng(buf: Buffer): { width: number; height: number; pixels: Uint8A
   }
   return { width, height, pixels: out };
 }
+
+describe('charlm compare stopped by a signal', () => {
+  it('SIGTERM stops the runs like Ctrl-C, writes the report of what ran and exits 143', async () => {
+    const { dir, path } = corpusFile(englishLike(6000));
+    const out = join(dir, 'stopped');
+    const run = start(['compare', path, '--cells', 'lstm,gru', '--out', out, ...without(TINY, '--steps'), '--steps', '100000']);
+    await run.until((e) => e.event === 'step' && (e.step as number) >= 2);
+    run.child.kill('SIGTERM');
+    expect(await run.exit, run.stderr()).toBe(143);
+    const report = run.events[run.events.length - 1];
+    expect(report).toMatchObject({ event: 'report', out, stopped: true });
+    expect(existsSync(join(out, 'report.json'))).toBe(true);
+  });
+});
