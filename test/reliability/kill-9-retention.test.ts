@@ -6,7 +6,7 @@ import { Rng } from '../../src/model/rng.js';
 import { parseProgress } from '../../src/train/progress.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
-import { SAVE_HEAVY, events, start, unexpectedFiles } from './run.js';
+import { SAVE_HEAVY, SaveKiller, events, start, unexpectedFiles } from './run.js';
 
 const KEEP = ['--keep-last', '2', '--keep-best', '1'];
 const KILLS = 8;
@@ -26,20 +26,14 @@ describe('kill -9 during the saves of a run with --keep-last 2 --keep-best 1', (
     const out = join(dir, 'run');
     const latest = join(out, 'latest.safetensors');
     const rng = Rng.seeded(Number(process.env.CHARLM_KILL_SEED ?? 11));
-    const saveGaps: number[] = [40];
+    const killer = new SaveKiller(rng);
     let lastStep = 0;
     for (let kill = 0; kill < KILLS; kill++) {
       const from = kill === 0 ? ['--out', out] : ['--resume', latest];
       const run = start(['train', corpus, ...SAVE_HEAVY, ...KEEP, '--steps', '1000000', '--eval-every', '1', ...from]);
       // The first run must have finished two saves (latest, then latest again) before the policy holds 3 files; later runs start with them.
       const evals = (kill === 0 ? 3 : 1) + Math.floor(rng.uniform() * 3);
-      await run.until((e) => e.event === 'eval' && run.events.filter((x) => x.event === 'eval').length >= evals);
-      const gap = [...saveGaps].sort((a, b) => a - b)[Math.floor(saveGaps.length / 2)];
-      await new Promise((r) => setTimeout(r, rng.uniform() * 1.5 * gap));
-      run.child.kill('SIGKILL');
-      expect(await run.exit).toBe('SIGKILL');
-      const seen = run.events;
-      seen.forEach((e, i) => e.event === 'eval' && seen[i + 1]?.event === 'checkpoint' && saveGaps.push(seen[i + 1].arrivedMs - e.arrivedMs));
+      expect(await killer.kill(run, evals)).toBe('SIGKILL');
 
       expect(unexpectedFiles(out), `after kill ${kill + 1}`).toEqual([]);
       const names = checkpoints(out);

@@ -6,7 +6,7 @@ import { Rng } from '../../src/model/rng.js';
 import { parseProgress } from '../../src/train/progress.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
-import { SAVE_HEAVY, events, start, unexpectedFiles } from './run.js';
+import { SAVE_HEAVY, SaveKiller, events, start, unexpectedFiles } from './run.js';
 
 const KILLS = 10;
 
@@ -27,20 +27,14 @@ describe('kill -9 at random moments of a run that saves after every step', () =>
     let lastStep = 0;
     let tempsLeft = 0;
     let midSave = 0;
-    // How long a save takes as seen from here (eval event to checkpoint event); kills are spread over that window.
-    const saveGaps: number[] = [40];
+    const killer = new SaveKiller(rng);
     for (let kill = 0; kill < KILLS; kill++) {
       const from = existsSync(latest) ? ['--resume', latest] : ['--out', out];
       const run = start(['train', corpus, ...SAVE_HEAVY, '--steps', '1000000', '--eval-every', '1', ...from]);
       // An eval event is written just before latest (and perhaps best) is saved.
       const evals = 1 + Math.floor(rng.uniform() * 3);
-      await run.until((e) => e.event === 'eval' && run.events.filter((x) => x.event === 'eval').length >= evals);
-      const gap = [...saveGaps].sort((a, b) => a - b)[Math.floor(saveGaps.length / 2)];
-      await new Promise((r) => setTimeout(r, rng.uniform() * 1.5 * gap));
-      run.child.kill('SIGKILL');
-      expect(await run.exit).toBe('SIGKILL');
+      expect(await killer.kill(run, evals)).toBe('SIGKILL');
       const seen = run.events;
-      seen.forEach((e, i) => e.event === 'eval' && seen[i + 1]?.event === 'checkpoint' && saveGaps.push(seen[i + 1].arrivedMs - e.arrivedMs));
       // Killed after an eval whose checkpoint (or the best one after it) was never reported: inside a save.
       const last = seen[seen.length - 1];
       if (last.event === 'eval' || (last.event === 'checkpoint' && last.kind === 'latest' && seen[seen.length - 2]?.best === true)) midSave++;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Rng } from '../../src/model/rng.js';
 import { CHARLM } from '../support/cli.js';
 
 /** The smallest model that still exercises every part of a run: steps, evaluation, both checkpoints. */
@@ -83,6 +84,30 @@ export function start(args: string[]): Training {
       });
     },
   };
+}
+
+/**
+ * Kills runs at random moments of their saves: after the `evals`-th eval event
+ * (each is written just before its checkpoint is saved), after a random wait up
+ * to 1.5 times the median save seen so far (eval event to checkpoint event),
+ * which it learns from every run it has killed.
+ */
+export class SaveKiller {
+  private readonly gaps: number[] = [40];
+
+  constructor(private readonly rng: Rng) {}
+
+  /** The run's exit, once it is over. */
+  async kill(run: Training, evals: number): Promise<number | string> {
+    await run.until((e) => e.event === 'eval' && run.events.filter((x) => x.event === 'eval').length >= evals);
+    const gap = [...this.gaps].sort((a, b) => a - b)[Math.floor(this.gaps.length / 2)];
+    await new Promise((r) => setTimeout(r, this.rng.uniform() * 1.5 * gap));
+    run.child.kill('SIGKILL');
+    const exit = await run.exit;
+    const seen = run.events;
+    seen.forEach((e, i) => e.event === 'eval' && seen[i + 1]?.event === 'checkpoint' && this.gaps.push(seen[i + 1].arrivedMs - e.arrivedMs));
+    return exit;
+  }
 }
 
 /** The whole of stderr is one line "charlm: …" (plus yargs' pointer to --help) and no stack trace. */
