@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { syncFolder, writeFileAtomic } from './atomic.js';
 import { CheckpointError } from './errors.js';
 import { describeIoError, errorCode } from './io-errors.js';
+import { MAX_HEADER_BYTES } from './safetensors.js';
 
 /** How many checkpoints a run folder keeps: the newest `keepLast` saves and the `keepBest` lowest validation losses. */
 export interface RetentionPolicy {
@@ -150,7 +151,7 @@ async function storedStep(path: string): Promise<number | null> {
     const size = Buffer.alloc(8);
     if ((await handle.read(size, 0, 8, 0)).bytesRead !== 8) return null;
     const length = Number(size.readBigUInt64LE(0));
-    if (length > 100 * 1024 * 1024) return null;
+    if (length > MAX_HEADER_BYTES) return null;
     const header = Buffer.alloc(length);
     if ((await handle.read(header, 0, length, 8)).bytesRead !== length) return null;
     const meta = (JSON.parse(header.toString('utf8')) as { __metadata__?: { progress?: string } }).__metadata__;

@@ -30,7 +30,7 @@ export const CHECKSUMS_KEY = 'checksums';
 const METADATA_KEY = '__metadata__';
 const F32_BYTES = 4;
 // Python's safetensors refuses larger headers; keep every file we write loadable there.
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface HeaderEntry {
