@@ -72,10 +72,10 @@ export class Optimizer {
     readonly size: number,
     slice: number = OPTIMIZER_SLICE,
   ) {
-    const full = slice >= size ? null : sliceKernels(slice);
+    // Slices of one length share their compiled kernels: the runner caches kernels by source key.
     for (let start = 0; start < size; start += slice) {
       const end = Math.min(size, start + slice);
-      this.slices.push({ start, end, k: end - start === slice && full ? full : sliceKernels(end - start) });
+      this.slices.push({ start, end, k: sliceKernels(end - start) });
     }
   }
 
