@@ -205,14 +205,14 @@ interface Resident {
 
 const bufferIds = new WeakMap<ArrayBufferLike, number>();
 let nextBufferId = 0;
-/** Identifies the bytes an array views (not the view object: callers make fresh views of the same parameters). */
-function rangeKey(a: Float32Array, kind: string, R: number): string {
+/** Identifies the bytes an array views (not the view object: callers make fresh views of the same parameters), as the B of a `kind` product with C columns. */
+function rangeKey(a: Float32Array, kind: string, C: number): string {
   let id = bufferIds.get(a.buffer);
   if (id === undefined) {
     id = nextBufferId++;
     bufferIds.set(a.buffer, id);
   }
-  return `${id}:${a.byteOffset}:${a.length}:${kind}:${R}`;
+  return `${id}:${a.byteOffset}:${a.length}:${kind}:${C}`;
 }
 
 const within = (inner: Float32Array, outer: Float32Array): boolean =>
