@@ -68,10 +68,16 @@ function relativeError(got: Float32Array, ref: Float64Array): number {
   return norm === 0 ? diff : diff / norm;
 }
 
+// Row-split products (more rows than columns) and column-split ones (thin:
+// per-timestep and batch-1 shapes), with edges: odd rows, columns off the
+// 16-wide panels, depths past one 256-deep block.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 5, 7],
   [33, 65, 17],
+  [1, 300, 37],
+  [5, 1024, 260],
+  [300, 5, 40],
   [2048, 512, 192],
 ];
 
@@ -90,7 +96,8 @@ describe('wasm-gemm', () => {
   let threaded: WasmGemm;
   beforeAll(async () => {
     single = await WasmGemm.create(1);
-    threaded = await WasmGemm.create(2);
+    // every product on two threads, however small
+    threaded = await WasmGemm.create(2, { threadedFromMacs: 0, thinThreadedFromMacs: 0 });
   });
   afterAll(() => {
     single?.destroy();
@@ -108,6 +115,22 @@ describe('wasm-gemm', () => {
       expect(relativeError(one, ref)).toBeLessThan(TOLERANCE);
       expect(Buffer.from(two.buffer, two.byteOffset, two.byteLength).equals(Buffer.from(one.buffer, one.byteOffset, one.byteLength))).toBe(true);
     });
+  });
+
+  it('alternating row- and column-split products, back to back, agree with one thread bit for bit', async () => {
+    const mix: Product[] = [
+      { kind: 'nt', M: 32, N: 256, K: 64, add: true },
+      { kind: 'tn', M: 64, N: 48, K: 32, add: false },
+      { kind: 'nn', M: 2, N: 96, K: 200, add: false },
+      { kind: 'nt', M: 130, N: 40, K: 33, add: false },
+    ];
+    const inputs = mix.map((p, i) => operands(p, 300 + i));
+    const refs = await Promise.all(mix.map((p, i) => single.run(p, inputs[i])));
+    for (let round = 0; round < 100; round++) {
+      const i = round % mix.length;
+      const got = await threaded.run(mix[i], inputs[i]);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(refs[i].buffer))).toBe(true);
+    }
   });
 
   it('takes subarray views and returns fresh arrays, not views of wasm memory', async () => {

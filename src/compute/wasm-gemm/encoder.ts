@@ -101,6 +101,8 @@ export class FunctionBuilder {
   // i32
   i32Const(v: number): this { this.op(0x41); sleb(this.code, v); return this; }
   i32Load(offset = 0): this { return this.op(0x28).memarg(2, offset); }
+  /** i32.atomic.rmw.add: adds to the i32 at the address and leaves its old value (memory must be shared). */
+  i32AtomicRmwAdd(offset = 0): this { this.code.push(0xfe); uleb(this.code, 0x1e); return this.memarg(2, offset); }
   /** i64.load / i64.store: only used to move two floats at once. */
   i64Load(offset = 0): this { return this.op(0x29).memarg(2, offset); }
   i64Store(offset = 0): this { return this.op(0x37).memarg(2, offset); }

@@ -8,17 +8,24 @@ import { Worker } from 'node:worker_threads';
 import type { Product } from '../kernel-sources.js';
 import { DEFAULT_SHAPE, JOB, JOB_WORDS, buildGemmModule, scratchBytes, type GemmExports } from './module.js';
 import { wasm, type WasmMemory, type WasmModule } from './webassembly.js';
-import { CALLER_SPIN_US, CONTROL, JOB_OFFSET, WORKER_SOURCE, waitFor } from './worker.js';
+import { CALLER_SPIN_US, CONTROL, HOT_SPIN_US, JOB_OFFSET, SPIN_US, WORKER_SOURCE, waitFor } from './worker.js';
 
 /**
- * Products below this many multiply-adds run on the calling thread alone.
- * Measured on 2 cores with the worker asleep between calls (as in a training
- * step, where gpu.js kernels run between products): the per-timestep products
- * at B=32 (2.1M and 8.4M MACs, 0.1–0.9 ms) were slower on two threads than on
- * one (a futex wake each way costs 15–35 µs, more under load); at 52M MACs
- * (B=50, H=512) two threads won, as they do for every window product (≥ 17M).
+ * Row-split products below this many multiply-adds run on the calling thread
+ * alone: with the workers asleep, a futex wake each way costs 15–35 µs (more
+ * under load), which only products of ≥ 16 M multiply-adds (every window
+ * product) earn back.
  */
 export const THREADED_FROM_MACS = 16_000_000;
+/**
+ * Thin products (fewer rows than columns, split by columns) thread from this
+ * many multiply-adds while weights are pinned, since the idle workers then spin
+ * (HOT_SPIN_US) and a hand-off costs ~1 µs. Measured on 2 cores, pinned, 300 µs
+ * of other work between calls, p10 µs one thread → two: 1×65×256 4 → 5,
+ * 1×1024×256 24 → 18, 32×512×128 89 → 61, 32×1024×256 nt 330 → 192 and nn
+ * 334 → 203, 50×2048×512 nt 2258 → 1148.
+ */
+export const THIN_THREADED_FROM_MACS = 131_072;
 /** Upper bound on participants (the caller plus workers). */
 export const MAX_THREADS = 8;
 const PAGE = 65536;
@@ -52,6 +59,8 @@ class Pool {
   /** Packed B operands kept between calls, laid out from DATA_OFFSET; per-call regions start at `residentTop`. */
   readonly resident = new Map<string, Resident>();
   residentTop = DATA_OFFSET;
+  /** Arrays pinned through any handle; while there are some, idle workers spin HOT_SPIN_US. */
+  private pinned = 0;
 
   private constructor(
     readonly threads: number,
@@ -60,6 +69,17 @@ class Pool {
   ) {
     this.exports = new wasm.Instance(module, { env: { memory: this.memory } }).exports as unknown as GemmExports;
     this.heap = Buffer.from(this.memory.buffer);
+    Atomics.store(this.ctl, CONTROL.SPIN, SPIN_US);
+  }
+
+  get hot(): boolean {
+    return this.pinned > 0;
+  }
+
+  /** Counts pins across handles: workers spin long while weights are pinned (a hot loop of products). */
+  pinDelta(d: number): void {
+    this.pinned += d;
+    Atomics.store(this.ctl, CONTROL.SPIN, this.pinned > 0 ? HOT_SPIN_US : SPIN_US);
   }
 
   private static readonly pools = new Map<number, Promise<Pool>>();
@@ -145,53 +165,56 @@ class Pool {
     return out;
   }
 
-  /** Runs the job written at JOB_OFFSET on `participants` threads, the caller being participant 0. */
+  /**
+   * Runs the job written at JOB_OFFSET on up to `participants` threads, the
+   * caller being one of them (protocol: worker.ts). The caller alone can finish
+   * every job; workers only take units off it.
+   */
   execute(participants: number): void {
     if (this.stopped) throw new Error('wasm-gemm: the pool was destroyed');
-    const ctl = this.ctl;
+    const { ctl, job, exports } = this;
     const P = Math.min(participants, this.threads);
-    this.job[JOB.participants] = P;
+    job[JOB.participants] = P;
+    job[JOB.claim] = 0;
+    job[JOB.packClaim] = 0;
+    job[JOB.packedPanels] = 0;
+    if (job[JOB.splitColumns]) exports.packAll(JOB_OFFSET);
     if (P === 1) {
-      this.exports.prepare(JOB_OFFSET, 0);
-      this.exports.compute(JOB_OFFSET, 0);
+      exports.prepare(JOB_OFFSET, 0);
+      exports.compute(JOB_OFFSET, 0);
       return;
     }
-    Atomics.store(ctl, CONTROL.DONE, 0);
-    Atomics.store(ctl, CONTROL.BARRIER, 0);
     Atomics.store(ctl, CONTROL.ERROR, 0);
-    Atomics.store(ctl, CONTROL.PARTICIPANTS, P);
+    Atomics.store(ctl, CONTROL.OPEN, 1);
     Atomics.add(ctl, CONTROL.GENERATION, 1);
     Atomics.notify(ctl, CONTROL.GENERATION);
     let failed: unknown = null;
     try {
-      this.exports.prepare(JOB_OFFSET, 0);
+      exports.prepare(JOB_OFFSET, 0);
+      if (!job[JOB.splitColumns] && !job[JOB.packed]) {
+        const panels = job[JOB.panels];
+        this.await(job, JOB.packedPanels, (v) => v >= panels || Atomics.load(ctl, CONTROL.ERROR) !== 0);
+      }
+      if (Atomics.load(ctl, CONTROL.ERROR) === 0) exports.compute(JOB_OFFSET, 0);
     } catch (e) {
       failed = e;
       Atomics.store(ctl, CONTROL.ERROR, 1);
     }
-    Atomics.add(ctl, CONTROL.BARRIER, 1);
-    Atomics.notify(ctl, CONTROL.BARRIER);
-    this.await(CONTROL.BARRIER, P);
-    try {
-      if (Atomics.load(ctl, CONTROL.ERROR) === 0) this.exports.compute(JOB_OFFSET, 0);
-    } catch (e) {
-      failed ??= e;
-      Atomics.store(ctl, CONTROL.ERROR, 1);
-    }
-    this.await(CONTROL.DONE, P - 1);
+    Atomics.store(ctl, CONTROL.OPEN, 0);
+    this.await(ctl, CONTROL.ACTIVE, (v) => v === 0);
     if (failed) throw failed;
     if (Atomics.load(ctl, CONTROL.ERROR) !== 0) throw new Error('wasm-gemm: a worker trapped while computing a product');
   }
 
-  /** Spins briefly, then sleeps, until control word `word` reaches `target`. */
-  private await(word: number, target: number): void {
+  /** Spins briefly, then sleeps in short slices, until `done(words[word])`. */
+  private await(words: Int32Array, word: number, done: (v: number) => boolean): void {
     let deadline = 0;
-    waitFor(this.ctl, word, (v) => {
-      if (v >= target) return true;
+    waitFor(words, word, (v) => {
+      if (done(v)) return true;
       deadline ||= Date.now() + HANG_MS;
       if (Date.now() > deadline) throw new Error('wasm-gemm: a worker did not finish its share of a product');
       return false;
-    }, 5, CALLER_SPIN_US);
+    }, 1, CALLER_SPIN_US);
   }
 }
 
@@ -238,15 +261,23 @@ export class WasmGemm {
   private constructor(
     private readonly pool: Pool,
     private readonly threadedFromMacs: number,
+    private readonly thinThreadedFromMacs: number,
   ) {}
 
   /**
    * `threads` participants in all (the caller included), clamped to 1..MAX_THREADS.
    * `threadedFromMacs` (for measurements) overrides THREADED_FROM_MACS.
    */
-  static async create(threads: number = Math.min(availableParallelism(), MAX_THREADS), options: { threadedFromMacs?: number } = {}): Promise<WasmGemm> {
+  static async create(
+    threads: number = Math.min(availableParallelism(), MAX_THREADS),
+    options: { threadedFromMacs?: number; thinThreadedFromMacs?: number } = {},
+  ): Promise<WasmGemm> {
     const n = Math.max(1, Math.min(MAX_THREADS, Math.floor(threads)));
-    return new WasmGemm(await Pool.acquire(n), options.threadedFromMacs ?? THREADED_FROM_MACS);
+    return new WasmGemm(
+      await Pool.acquire(n),
+      options.threadedFromMacs ?? THREADED_FROM_MACS,
+      options.thinThreadedFromMacs ?? THIN_THREADED_FROM_MACS,
+    );
   }
 
   get threads(): number {
@@ -267,11 +298,15 @@ export class WasmGemm {
    */
   pin(a: Float32Array): void {
     this.pins.push(a);
+    this.pool.pinDelta(1);
   }
 
   unpin(a: Float32Array): void {
     const i = this.pins.indexOf(a);
-    if (i >= 0) this.pins.splice(i, 1);
+    if (i >= 0) {
+      this.pins.splice(i, 1);
+      this.pool.pinDelta(-1);
+    }
     const pool = this.pool;
     for (const [key, r] of pool.resident) {
       if (!this.pins.some((p) => within(r.source, p))) pool.resident.delete(key);
@@ -311,7 +346,12 @@ export class WasmGemm {
     const epilogue = cPad !== C || hasAdd;
 
     const macs = R * C * D;
-    const P = macs < this.threadedFromMacs ? 1 : Math.min(this.pool.threads, Math.ceil(R / MR));
+    // Thin products (fewer rows than columns: per-timestep and batch-1 ones) split
+    // B's panels, so each thread streams only its part of the weights.
+    const splitColumns = R < C;
+    const units = splitColumns ? cPad / NR : Math.ceil(R / SHAPE.MC);
+    const threadedFrom = splitColumns && this.pool.hot ? this.thinThreadedFromMacs : this.threadedFromMacs;
+    const P = macs < threadedFrom ? 1 : Math.min(this.pool.threads, units);
 
     const pool = this.pool;
     // tn's B is activations, never pinned weights; nt's and nn's B is a weight matrix.
@@ -338,6 +378,7 @@ export class WasmGemm {
     const addAt = hasAdd ? region(R * C) : 0;
     const packedAt = resident ? resident.at : region(packedFloats);
     const cAt = region(rPad * cPad);
+    const aPackedAt = splitColumns ? region(rPad * Math.max(D, 1)) : 0;
     const outAt = cPad !== C ? region(R * C) : cAt;
     const sb = scratchBytes(SHAPE);
     const scratchAt = at;
@@ -371,6 +412,11 @@ export class WasmGemm {
     job[JOB.scratchBytes] = sb;
     job[JOB.epilogue] = epilogue ? 1 : 0;
     job[JOB.packed] = alreadyPacked ? 1 : 0;
+    job[JOB.splitColumns] = splitColumns ? 1 : 0;
+    job[JOB.aPacked] = aPackedAt;
+    job[JOB.panels] = cPad / NR;
+    // about four units per participant: few claims, and still room to balance
+    job[JOB.chunk] = Math.max(1, Math.floor(cPad / NR / (4 * P)));
 
     pool.execute(P);
     if (resident) resident.packed = true;

@@ -8,22 +8,27 @@
 //   nn  out[M,K] = a[M,N]·b[N,K]           R=M C=K D=N  A: rs=N·4 cs=4   B(p,j)=b[p,j]
 //   tn  out[N,K] = a[M,N]ᵀ·x[M,K]          R=N C=K D=M  A: rs=4   cs=N·4 B(p,j)=x[p,j]
 //
-// Structure (BLIS-like). `prepare`: the participants split B's NR-column panels
-// and pack them (depth-major, NR floats per depth step, zero past C; nt's
-// transposed B through 4×4 shuffle transposes), then meet at a barrier.
-// `compute`: each participant owns a range of MR-row micro-panels; per KC depth
-// block it packs MC×KC of its A rows into MR-row micro-panels (zero rows past
-// R) and, for every B panel, runs the MR×NR register-blocked micro-kernel over
-// them. The micro-kernel always writes whole tiles into a padded C (row stride
-// Cpad = C rounded up to NR, rows rounded up to MR), so it has no edge cases; a
-// last pass per row copies the valid part out and adds `add`.
+// Structure (BLIS-like). Work is split into units that the participants
+// claim with an atomic counter, so nobody waits for a thread that has not
+// started. Row split (the window products): `prepare` packs B's NR-column
+// panels (depth-major, NR floats per depth step, zero past C; nt's transposed B
+// through 4×4 shuffle transposes), claimed panel by panel; once all are packed,
+// `compute` claims MC-row blocks, packs each depth block of them into MR-row
+// micro-panels (zero rows past R) and runs the MR×NR register-blocked
+// micro-kernel against every panel. Column split (thin products, fewer rows
+// than columns: per-timestep and batch-1 ones): the caller packs the whole A
+// once (`packAll`), and `compute` claims panels, packing each unless it is
+// resident, so each thread streams only its part of B. The micro-kernel always
+// writes whole tiles into a padded C (row stride Cpad = C rounded up to NR,
+// rows rounded up to MR), so it has no edge cases; a last pass per unit
+// copies the valid part out and adds `add`.
 //
 // Per depth step the micro-kernel does NR/4 vector loads of B, MR splat loads
 // of A and MR·NR/4 f32x4 multiplies and adds. (Relaxed-SIMD's FMA, behind
 // --experimental-wasm-relaxed-simd in Node 20, measured no faster for 2×16 and
 // would make results depend on the machine.) Each output is accumulated in
 // depth order, like the gpu.js kernels' loops (bias first, add last), and
-// does not depend on how rows are split over threads.
+// does not depend on how the work is split over threads.
 
 import { FunctionBuilder, encodeModule } from './encoder.js';
 
@@ -69,10 +74,22 @@ export const JOB = {
   scratchBytes: 16,
   participants: 17,
   epilogue: 18,
-  /** 1: B is already packed at `packedB` (a resident operand), so prepare does nothing. */
+  /** 1: B is already packed at `packedB` (a resident operand), so nothing packs it. */
   packed: 19,
+  /** 1: the units are B's panels (thin products), 0: blocks of MC rows. */
+  splitColumns: 20,
+  /** Column split: where packAll puts the whole packed A. */
+  aPacked: 21,
+  /** ceil(C / NR). */
+  panels: 22,
+  /** Counters, zeroed by the caller per job and advanced atomically: next unit to compute, next panel to pack, panels packed. */
+  claim: 23,
+  packClaim: 24,
+  packedPanels: 25,
+  /** Column split: panels per claimed unit (one atomic claim per panel measured ~6 µs on a batch-1 product). */
+  chunk: 26,
 } as const;
-export const JOB_WORDS = 20;
+export const JOB_WORDS = 27;
 
 /** Bytes of per-participant scratch: one packed A block. */
 export function scratchBytes(shape: GemmShape): number {
@@ -80,9 +97,11 @@ export function scratchBytes(shape: GemmShape): number {
 }
 
 export interface GemmExports {
-  /** Packs this participant's share of B's panels (all participants meet at a barrier after it). */
+  /** Row split: packs B's panels as long as unclaimed ones are left (compute needs `packedPanels` = `panels` first). */
   prepare(job: number, t: number): void;
-  /** Computes this participant's rows, including the copy-out/add pass. */
+  /** Column split, before anyone computes: packs the whole A once, for every participant. */
+  packAll(job: number): void;
+  /** Computes units as long as unclaimed ones are left, including their copy-out/add pass; `t` picks the scratch. */
   compute(job: number, t: number): void;
 }
 
@@ -305,65 +324,129 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
   const KERNEL = 0;
   const PACK_A = 1;
   const PACK_PANEL = 2;
+  const COPY_OUT = 3;
 
   const field = (f: FunctionBuilder, job: number, i: number): FunctionBuilder => f.localGet(job).i32Load(i * 4);
-  /** share(units, t, P) = floor(t·units / P), left on the stack. */
-  const share = (f: FunctionBuilder, units: number, t: number, P: number, plusOne: boolean): void => {
-    f.localGet(t);
-    if (plusOne) f.i32Const(1).i32Add();
-    f.localGet(units).i32Mul().localGet(P).i32DivU();
+  /** Claims the next unit of counter `i` (atomic fetch-and-add), leaving its index on the stack. */
+  const claim = (f: FunctionBuilder, job: number, i: number): FunctionBuilder => f.localGet(job).i32Const(1).i32AtomicRmwAdd(i * 4);
+  /** B(p,j) is at b + p·rowStride + j·colStride: nt w[j,p] (4, ldb), nn/tn (ldb, 4). */
+  const bStrides = (f: FunctionBuilder, job: number, rowStride: number, colStride: number): void => {
+    field(f, job, JOB.bTransposed).if();
+    f.i32Const(4).localSet(rowStride);
+    field(f, job, JOB.ldb).localSet(colStride);
+    f.else();
+    field(f, job, JOB.ldb).localSet(rowStride);
+    f.i32Const(4).localSet(colStride);
+    f.end();
+  };
+  /** packPanel(packedB + jp·D·NR·4, b + jp·NR·colStride, rowStride, colStride, D, C − jp·NR) */
+  const packPanelJp = (f: FunctionBuilder, job: number, jp: number, D: number, C: number, rowStride: number, colStride: number): void => {
+    field(f, job, JOB.packedB).localGet(jp).localGet(D).i32Mul().i32Const(NR * 4).i32Mul().i32Add();
+    field(f, job, JOB.b).localGet(jp).i32Const(NR).i32Mul().localGet(colStride).i32Mul().i32Add();
+    f.localGet(rowStride).localGet(colStride).localGet(D);
+    f.localGet(C).localGet(jp).i32Const(NR).i32Mul().i32Sub();
+    f.call(PACK_PANEL);
   };
 
-  // ---- prepare(job, t): pack this participant's share of B's NR-column panels -----------
+  // ---- copyOut(cP, out, add, ldcBytes, cBytes, r0, r1, j0, j1) ----------------------------
+  // out rows [r0, r1), bytes [j0, j1) of each row = padded C (+ add), for an edge or an `add`.
+  const co = new FunctionBuilder('copyOut', Array<'i32'>(9).fill('i32'), [], false);
+  {
+    const [cP, out, add, ldcBytes, cBytes, r0, r1, j0, j1] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const [i, src, dst, addp, j] = [co.local('i32'), co.local('i32'), co.local('i32'), co.local('i32'), co.local('i32')];
+    const rows = (withAdd: boolean): void => {
+      co.localGet(r0).localSet(i);
+      co.block().loop();
+      co.localGet(i).localGet(r1).i32GeS().brIf(1);
+      co.localGet(cP).localGet(i).localGet(ldcBytes).i32Mul().i32Add().localSet(src);
+      co.localGet(out).localGet(i).localGet(cBytes).i32Mul().i32Add().localSet(dst);
+      co.localGet(add).localGet(i).localGet(cBytes).i32Mul().i32Add().localSet(addp);
+      co.localGet(j0).localSet(j);
+      // vector part
+      co.block().loop();
+      co.localGet(j).i32Const(16).i32Add().localGet(j1).i32GtS().brIf(1);
+      co.localGet(dst).localGet(j).i32Add();
+      co.localGet(src).localGet(j).i32Add().v128Load();
+      if (withAdd) co.localGet(addp).localGet(j).i32Add().v128Load().f32x4Add();
+      co.v128Store();
+      co.localGet(j).i32Const(16).i32Add().localSet(j);
+      co.br(0).end().end();
+      // scalar tail
+      co.block().loop();
+      co.localGet(j).localGet(j1).i32GeS().brIf(1);
+      co.localGet(dst).localGet(j).i32Add();
+      co.localGet(src).localGet(j).i32Add().f32Load();
+      if (withAdd) co.localGet(addp).localGet(j).i32Add().f32Load().f32Add();
+      co.f32Store();
+      co.localGet(j).i32Const(4).i32Add().localSet(j);
+      co.br(0).end().end();
+      co.localGet(i).i32Const(1).i32Add().localSet(i);
+      co.br(0).end().end();
+    };
+    co.localGet(add).if();
+    rows(true);
+    co.else();
+    rows(false);
+    co.end();
+  }
+
+  // ---- prepare(job, t): row-split products pack B's panels, claimed one at a time ---------------
   // Panel jp holds D×NR floats: depth-major, NR consecutive columns, zero past C.
-  // B(p,j) is at b + p·rowStride + j·colStride: nt w[j,p] (4, ldw), nn/tn (ldb, 4).
+  // The caller and workers then wait until `packedPanels` reaches `panels`.
   const prep = new FunctionBuilder('prepare', ['i32', 'i32'], [], true);
   {
-    const [job, t] = [0, 1];
-    const panels = prep.local('i32');
-    const P = prep.local('i32');
-    const jp = prep.local('i32');
-    const j1 = prep.local('i32');
-    const C = prep.local('i32');
-    const D = prep.local('i32');
-    const ld = prep.local('i32');
-    const rowStride = prep.local('i32');
-    const colStride = prep.local('i32');
+    const [job] = [0, 1];
+    const [jp, C, D, rowStride, colStride] = [prep.local('i32'), prep.local('i32'), prep.local('i32'), prep.local('i32'), prep.local('i32')];
     field(prep, job, JOB.packed).if().return().end();
+    field(prep, job, JOB.splitColumns).if().return().end();
     field(prep, job, JOB.C).localSet(C);
     field(prep, job, JOB.D).localSet(D);
-    field(prep, job, JOB.ldb).localSet(ld);
-    field(prep, job, JOB.participants).localSet(P);
-    field(prep, job, JOB.bTransposed).if();
-    prep.i32Const(4).localSet(rowStride).localGet(ld).localSet(colStride);
-    prep.else();
-    prep.localGet(ld).localSet(rowStride).i32Const(4).localSet(colStride);
-    prep.end();
-    prep.localGet(C).i32Const(NR - 1).i32Add().i32Const(NR).i32DivU().localSet(panels);
-    share(prep, panels, t, P, false);
-    prep.localSet(jp);
-    share(prep, panels, t, P, true);
-    prep.localSet(j1);
+    bStrides(prep, job, rowStride, colStride);
     prep.block().loop();
-    prep.localGet(jp).localGet(j1).i32GeS().brIf(1);
-    // packPanel(packedB + jp·D·NR·4, b + jp·NR·colStride, rowStride, colStride, D, C − jp·NR)
-    field(prep, job, JOB.packedB).localGet(jp).localGet(D).i32Mul().i32Const(NR * 4).i32Mul().i32Add();
-    field(prep, job, JOB.b).localGet(jp).i32Const(NR).i32Mul().localGet(colStride).i32Mul().i32Add();
-    prep.localGet(rowStride).localGet(colStride).localGet(D);
-    prep.localGet(C).localGet(jp).i32Const(NR).i32Mul().i32Sub();
-    prep.call(PACK_PANEL);
-    prep.localGet(jp).i32Const(1).i32Add().localSet(jp);
+    claim(prep, job, JOB.packClaim).localTee(jp);
+    field(prep, job, JOB.panels).i32GeS().brIf(1);
+    packPanelJp(prep, job, jp, D, C, rowStride, colStride);
+    claim(prep, job, JOB.packedPanels).drop();
     prep.br(0).end().end();
   }
 
+  // ---- packAll(job): a column-split product's whole A, shared by every participant ---------
+  // Depth block pc (rPad × kc floats in MR-row micro-panels) at aPacked + pc·rPad·4.
+  const pall = new FunctionBuilder('packAll', ['i32'], [], true);
+  {
+    const [job] = [0];
+    const [R, D, pc, kc, rPad] = [pall.local('i32'), pall.local('i32'), pall.local('i32'), pall.local('i32'), pall.local('i32')];
+    field(pall, job, JOB.R).localSet(R);
+    field(pall, job, JOB.D).localSet(D);
+    pall.localGet(R).i32Const(MR - 1).i32Add().i32Const(MR).i32DivU().i32Const(MR).i32Mul().localSet(rPad);
+    pall.i32Const(0).localSet(pc);
+    pall.block().loop();
+    pall.localGet(pc).localGet(D).i32GeS().brIf(1);
+    pall.localGet(D).localGet(pc).i32Sub().localSet(kc);
+    pall.localGet(kc).i32Const(KC).i32GtS().if().i32Const(KC).localSet(kc).end();
+    // packA(aPacked + pc·rPad·4, a + pc·csA, rsA, csA, R, kc)
+    field(pall, job, JOB.aPacked).localGet(pc).localGet(rPad).i32Mul().i32Const(2).i32Shl().i32Add();
+    field(pall, job, JOB.a).localGet(pc);
+    field(pall, job, JOB.csA).i32Mul().i32Add();
+    field(pall, job, JOB.rsA);
+    field(pall, job, JOB.csA);
+    pall.localGet(R).localGet(kc).call(PACK_A);
+    pall.localGet(pc).i32Const(KC).i32Add().localSet(pc);
+    pall.br(0).end().end();
+  }
+
   // ---- compute(job, t) --------------------------------------------------------------
+  // Work is claimed unit by unit, so a participant that starts late (a worker
+  // woken late or descheduled) just finds less left, and the caller never waits
+  // for one that has not started. Row split: a unit is MC rows, packed per depth
+  // block into this participant's scratch. Column split: a unit is a panel
+  // chunk (each panel packed here unless resident) against the shared packed A.
   const cmp = new FunctionBuilder('compute', ['i32', 'i32'], [], true);
   {
     const [job, t] = [0, 1];
     const L = (): number => cmp.local('i32');
-    const [R, C, D, a, rsA, csA, bias, add, packedB, cP, out, cPad, P] = Array.from({ length: 13 }, L);
-    const [units, r0, r1, ap, panels, pc, kc, init, ic, mc, jp, bp, ir] = Array.from({ length: 13 }, L);
-    const [i, src, dst, addp, j, cBytes, ldcBytes] = Array.from({ length: 7 }, L);
+    const [R, C, D, a, rsA, csA, bias, add, packedB, cP, out, cPad, panels] = Array.from({ length: 13 }, L);
+    const [ap, pc, kc, init, ic, mc, jp, bp, ir, cBytes, ldcBytes, epi, rowStride, colStride, rPad, j1, chunk, jEndPanel] = Array.from({ length: 18 }, L);
     const loadField = (local: number, f: number): void => void field(cmp, job, f).localSet(local);
     loadField(R, JOB.R);
     loadField(C, JOB.C);
@@ -377,109 +460,121 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     loadField(cP, JOB.cPadded);
     loadField(out, JOB.out);
     loadField(cPad, JOB.cPad);
-    loadField(P, JOB.participants);
+    loadField(panels, JOB.panels);
+    loadField(epi, JOB.epilogue);
     cmp.localGet(cPad).i32Const(2).i32Shl().localSet(ldcBytes);
-
-    // rows [r0, r1) of this participant, in whole micro-panels
-    cmp.localGet(R).i32Const(MR - 1).i32Add().i32Const(MR).i32DivU().localSet(units);
-    share(cmp, units, t, P, false);
-    cmp.i32Const(MR).i32Mul().localSet(r0);
-    share(cmp, units, t, P, true);
-    cmp.i32Const(MR).i32Mul().localSet(r1);
-    cmp.localGet(r1).localGet(R).i32GtS().if().localGet(R).localSet(r1).end();
-    cmp.localGet(r0).localGet(r1).i32GeS().if().return().end();
-
-    // scratch: this participant's packed A block
-    field(cmp, job, JOB.scratch).localGet(t);
-    field(cmp, job, JOB.scratchBytes).i32Mul().i32Add().localSet(ap);
-    cmp.localGet(C).i32Const(NR - 1).i32Add().i32Const(NR).i32DivU().localSet(panels);
-
-    // depth blocks (at least one, so a zero depth still writes bias or zeros)
-    cmp.i32Const(0).localSet(pc);
-    cmp.block().loop();
-    cmp.localGet(D).localGet(pc).i32Sub().localSet(kc);
-    cmp.localGet(kc).i32Const(KC).i32GtS().if().i32Const(KC).localSet(kc).end();
-    // init = pc > 0 ? 2 : (bias ? 1 : 0)
-    cmp.i32Const(2).localGet(bias).i32Const(0).i32Ne().localGet(pc).select().localSet(init);
-
-    cmp.localGet(r0).localSet(ic);
-    cmp.block().loop();
-    cmp.localGet(ic).localGet(r1).i32GeS().brIf(1);
-    cmp.localGet(r1).localGet(ic).i32Sub().localSet(mc);
-    cmp.localGet(mc).i32Const(MC).i32GtS().if().i32Const(MC).localSet(mc).end();
-    // packA(ap, a + ic·rsA + pc·csA, rsA, csA, mc, kc)
-    cmp.localGet(ap);
-    cmp.localGet(a).localGet(ic).localGet(rsA).i32Mul().i32Add().localGet(pc).localGet(csA).i32Mul().i32Add();
-    cmp.localGet(rsA).localGet(csA).localGet(mc).localGet(kc).call(PACK_A);
-
-    cmp.i32Const(0).localSet(jp);
-    cmp.block().loop();
-    cmp.localGet(jp).localGet(panels).i32GeS().brIf(1);
-    // the packed B panel jp at depth pc
-    cmp.localGet(packedB).localGet(jp).localGet(D).i32Mul().localGet(pc).i32Add().i32Const(NR * 4).i32Mul().i32Add().localSet(bp);
-
-    cmp.i32Const(0).localSet(ir);
-    cmp.block().loop();
-    cmp.localGet(ir).localGet(mc).i32GeS().brIf(1);
-    // kernel(ap + ir·kc·4, bp, kc, cP + (ic+ir)·ldc + jp·NR·4, ldc, init, bias + jp·NR·4)
-    cmp.localGet(ap).localGet(ir).localGet(kc).i32Mul().i32Const(2).i32Shl().i32Add();
-    cmp.localGet(bp).localGet(kc);
-    cmp.localGet(cP).localGet(ic).localGet(ir).i32Add().localGet(ldcBytes).i32Mul().i32Add().localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
-    cmp.localGet(ldcBytes).localGet(init);
-    cmp.localGet(bias).localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
-    cmp.call(KERNEL);
-    cmp.localGet(ir).i32Const(MR).i32Add().localSet(ir);
-    cmp.br(0).end().end();
-
-    cmp.localGet(jp).i32Const(1).i32Add().localSet(jp);
-    cmp.br(0).end().end();
-
-    cmp.localGet(ic).i32Const(MC).i32Add().localSet(ic);
-    cmp.br(0).end().end();
-
-    cmp.localGet(pc).i32Const(KC).i32Add().localSet(pc);
-    cmp.localGet(pc).localGet(D).i32LtS().brIf(0);
-    cmp.end().end();
-
-    // epilogue: out row i = padded row i (+ add row i), for this participant's rows
-    const rows = (withAdd: boolean): void => {
-      cmp.localGet(r0).localSet(i);
+    cmp.localGet(C).i32Const(2).i32Shl().localSet(cBytes);
+    const depthBlock = (): void => {
+      cmp.localGet(D).localGet(pc).i32Sub().localSet(kc);
+      cmp.localGet(kc).i32Const(KC).i32GtS().if().i32Const(KC).localSet(kc).end();
+      // init = pc > 0 ? 2 : (bias ? 1 : 0)
+      cmp.i32Const(2).localGet(bias).i32Const(0).i32Ne().localGet(pc).select().localSet(init);
+    };
+    /** kernel(aBlock + ir·kc·4, bp, kc, cP + row·ldc + jp·NR·4, ldc, init, bias + jp·NR·4) over micro-panels ir < rows */
+    const microPanels = (aBlock: () => void, rowBase: number | null, rows: number): void => {
+      cmp.i32Const(0).localSet(ir);
       cmp.block().loop();
-      cmp.localGet(i).localGet(r1).i32GeS().brIf(1);
-      cmp.localGet(cP).localGet(i).localGet(ldcBytes).i32Mul().i32Add().localSet(src);
-      cmp.localGet(out).localGet(i).localGet(cBytes).i32Mul().i32Add().localSet(dst);
-      cmp.localGet(add).localGet(i).localGet(cBytes).i32Mul().i32Add().localSet(addp);
-      cmp.i32Const(0).localSet(j);
-      // vector part
-      cmp.block().loop();
-      cmp.localGet(j).i32Const(16).i32Add().localGet(cBytes).i32GtS().brIf(1);
-      cmp.localGet(dst).localGet(j).i32Add();
-      cmp.localGet(src).localGet(j).i32Add().v128Load();
-      if (withAdd) cmp.localGet(addp).localGet(j).i32Add().v128Load().f32x4Add();
-      cmp.v128Store();
-      cmp.localGet(j).i32Const(16).i32Add().localSet(j);
-      cmp.br(0).end().end();
-      // scalar tail
-      cmp.block().loop();
-      cmp.localGet(j).localGet(cBytes).i32GeS().brIf(1);
-      cmp.localGet(dst).localGet(j).i32Add();
-      cmp.localGet(src).localGet(j).i32Add().f32Load();
-      if (withAdd) cmp.localGet(addp).localGet(j).i32Add().f32Load().f32Add();
-      cmp.f32Store();
-      cmp.localGet(j).i32Const(4).i32Add().localSet(j);
-      cmp.br(0).end().end();
-      cmp.localGet(i).i32Const(1).i32Add().localSet(i);
+      cmp.localGet(ir).localGet(rows).i32GeS().brIf(1);
+      aBlock();
+      cmp.localGet(ir).localGet(kc).i32Mul().i32Const(2).i32Shl().i32Add();
+      cmp.localGet(bp).localGet(kc);
+      cmp.localGet(cP).localGet(ir);
+      if (rowBase !== null) cmp.localGet(rowBase).i32Add();
+      cmp.localGet(ldcBytes).i32Mul().i32Add().localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
+      cmp.localGet(ldcBytes).localGet(init);
+      cmp.localGet(bias).localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
+      cmp.call(KERNEL);
+      cmp.localGet(ir).i32Const(MR).i32Add().localSet(ir);
       cmp.br(0).end().end();
     };
-    field(cmp, job, JOB.epilogue).if();
-    cmp.localGet(C).i32Const(2).i32Shl().localSet(cBytes);
-    cmp.localGet(add).if();
-    rows(true);
+    const bPanelAt = (): void => {
+      cmp.localGet(packedB).localGet(jp).localGet(D).i32Mul().localGet(pc).i32Add().i32Const(NR * 4).i32Mul().i32Add().localSet(bp);
+    };
+    const copyOut = (r0: () => void, r1: () => void, j0: () => void, jEnd: () => void): void => {
+      cmp.localGet(epi).if();
+      cmp.localGet(cP).localGet(out).localGet(add).localGet(ldcBytes).localGet(cBytes);
+      r0();
+      r1();
+      j0();
+      jEnd();
+      cmp.call(COPY_OUT);
+      cmp.end();
+    };
+
+    field(cmp, job, JOB.splitColumns).if();
+    {
+      // column split: every row of one claimed panel at a time
+      bStrides(cmp, job, rowStride, colStride);
+      cmp.localGet(R).i32Const(MR - 1).i32Add().i32Const(MR).i32DivU().i32Const(MR).i32Mul().localSet(rPad);
+      field(cmp, job, JOB.chunk).localSet(chunk);
+      cmp.block().loop();
+      claim(cmp, job, JOB.claim).localGet(chunk).i32Mul().localTee(jp);
+      cmp.localGet(panels).i32GeS().brIf(1);
+      cmp.localGet(jp).localGet(chunk).i32Add().localSet(jEndPanel);
+      cmp.localGet(jEndPanel).localGet(panels).i32GtS().if().localGet(panels).localSet(jEndPanel).end();
+      cmp.block().loop();
+      cmp.localGet(jp).localGet(jEndPanel).i32GeS().brIf(1);
+      field(cmp, job, JOB.packed).i32Eqz().if();
+      packPanelJp(cmp, job, jp, D, C, rowStride, colStride);
+      cmp.end();
+      cmp.i32Const(0).localSet(pc);
+      cmp.block().loop();
+      depthBlock();
+      bPanelAt();
+      microPanels(() => void field(cmp, job, JOB.aPacked).localGet(pc).localGet(rPad).i32Mul().i32Const(2).i32Shl().i32Add(), null, R);
+      cmp.localGet(pc).i32Const(KC).i32Add().localSet(pc);
+      cmp.localGet(pc).localGet(D).i32LtS().brIf(0);
+      cmp.end().end();
+      cmp.localGet(jp).i32Const(NR * 4).i32Mul().i32Const(NR * 4).i32Add().localSet(j1);
+      cmp.localGet(j1).localGet(cBytes).i32GtS().if().localGet(cBytes).localSet(j1).end();
+      copyOut(
+        () => void cmp.i32Const(0),
+        () => void cmp.localGet(R),
+        () => void cmp.localGet(jp).i32Const(NR * 4).i32Mul(),
+        () => void cmp.localGet(j1),
+      );
+      cmp.localGet(jp).i32Const(1).i32Add().localSet(jp);
+      cmp.br(0).end().end();
+      cmp.br(0).end().end();
+    }
     cmp.else();
-    rows(false);
-    cmp.end();
+    {
+      // row split: MC rows at a time, against every (already packed) panel
+      field(cmp, job, JOB.scratch).localGet(t);
+      field(cmp, job, JOB.scratchBytes).i32Mul().i32Add().localSet(ap);
+      cmp.block().loop();
+      claim(cmp, job, JOB.claim).i32Const(MC).i32Mul().localTee(ic);
+      cmp.localGet(R).i32GeS().brIf(1);
+      cmp.localGet(R).localGet(ic).i32Sub().localSet(mc);
+      cmp.localGet(mc).i32Const(MC).i32GtS().if().i32Const(MC).localSet(mc).end();
+      // depth blocks (at least one, so a zero depth still writes bias or zeros)
+      cmp.i32Const(0).localSet(pc);
+      cmp.block().loop();
+      depthBlock();
+      // packA(ap, a + ic·rsA + pc·csA, rsA, csA, mc, kc)
+      cmp.localGet(ap);
+      cmp.localGet(a).localGet(ic).localGet(rsA).i32Mul().i32Add().localGet(pc).localGet(csA).i32Mul().i32Add();
+      cmp.localGet(rsA).localGet(csA).localGet(mc).localGet(kc).call(PACK_A);
+      cmp.i32Const(0).localSet(jp);
+      cmp.block().loop();
+      cmp.localGet(jp).localGet(panels).i32GeS().brIf(1);
+      bPanelAt();
+      microPanels(() => void cmp.localGet(ap), ic, mc);
+      cmp.localGet(jp).i32Const(1).i32Add().localSet(jp);
+      cmp.br(0).end().end();
+      cmp.localGet(pc).i32Const(KC).i32Add().localSet(pc);
+      cmp.localGet(pc).localGet(D).i32LtS().brIf(0);
+      cmp.end().end();
+      copyOut(
+        () => void cmp.localGet(ic),
+        () => void cmp.localGet(ic).localGet(mc).i32Add(),
+        () => void cmp.i32Const(0),
+        () => void cmp.localGet(cBytes),
+      );
+      cmp.br(0).end().end();
+    }
     cmp.end();
   }
 
-  return encodeModule({ module: 'env', field: 'memory', minPages: 1, maxPages, shared: true }, [k, pa, pp, prep, cmp]);
+  return encodeModule({ module: 'env', field: 'memory', minPages: 1, maxPages, shared: true }, [k, pa, pp, co, prep, pall, cmp]);
 }

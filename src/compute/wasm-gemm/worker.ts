@@ -3,24 +3,33 @@
 // under tsx, vitest and node (gpu.js's own pool does the same).
 //
 // Dispatch is Atomics-based over the control words at the start of the shared
-// memory: the caller writes a job, bumps GENERATION and notifies; a worker
-// spins for SPIN_US on GENERATION, then sleeps in Atomics.wait. Each
-// participant packs its share of B's panels, meets the others at a barrier,
-// computes its rows and counts itself DONE. A trap is recorded in ERROR, never
-// left to hang the caller.
+// memory. The caller writes a job, sets OPEN, bumps GENERATION and notifies; a
+// worker spins on GENERATION (CONTROL.SPIN µs), then sleeps in Atomics.wait.
+// A woken worker counts itself ACTIVE and joins only while the job is still
+// OPEN; the work itself is claimed unit by unit inside the module. The caller,
+// once nothing is left to claim, closes the job and waits until ACTIVE is 0,
+// so a worker that wakes late finds the job closed (or joins the next one,
+// which is complete once OPEN is set) and never reads a half-written job; the
+// caller never waits for a worker that has not started. (ACTIVE before OPEN on
+// the worker's side, OPEN before ACTIVE on the caller's, all sequentially
+// consistent: one of the two always sees the other.) A trap is recorded in
+// ERROR, never left to hang the caller.
 //
 // Spins are bounded in time, not iterations (20000 Atomics.load calls took
-// 0.2 to 6 ms here depending on load), and short: on a 2-core machine a
-// spinning thread takes the core that gpu.js's own kernel workers, or the
-// participant being waited for, need.
+// 0.2 to 6 ms here depending on load).
+
+import { JOB, JOB_WORDS } from './module.js';
 
 export const CONTROL = {
   GENERATION: 0,
-  DONE: 1,
-  BARRIER: 2,
-  STOP: 3,
-  ERROR: 4,
-  PARTICIPANTS: 5,
+  STOP: 1,
+  ERROR: 2,
+  /** Microseconds an idle worker spins before it sleeps (the caller sets it: see SPIN_US, HOT_SPIN_US). */
+  SPIN: 3,
+  /** 1 while the job at JOB_OFFSET may be joined. */
+  OPEN: 4,
+  /** Workers inside the current job. */
+  ACTIVE: 5,
 } as const;
 
 /** Byte offset of the job descriptor (after the control words). */
@@ -29,12 +38,21 @@ export const JOB_OFFSET = 64;
 /**
  * Microseconds a thread spins on a control word before it sleeps in
  * Atomics.wait. A futex wake costs 15–35 µs here (an Atomics wait/notify round
- * trip 26 µs, a postMessage round trip 35 µs), a spinning hand-off ~1 µs. An
- * idle worker spins briefly (its core is wanted by gpu.js's kernel workers);
- * the caller, blocked anyway while the others finish, spins longer.
+ * trip 26 µs, a postMessage round trip 35 µs), a spinning hand-off ~1 µs.
+ * Outside a pinned pass an idle worker spins briefly, leaving its core to the
+ * rest of the process; the caller, blocked anyway while the others finish,
+ * spins longer.
  */
 export const SPIN_US = 20;
 export const CALLER_SPIN_US = 100;
+/**
+ * While weights are pinned (inside a forward or backward pass, or a sample),
+ * products arrive every few hundred microseconds with only the calling
+ * thread's gpu.js kernels in between, so the other cores are idle anyway: an
+ * idle worker spins this long, and a thin product's hand-off costs ~1 µs
+ * instead of a futex wake.
+ */
+export const HOT_SPIN_US = 1000;
 
 /**
  * Waits until ctl[word] satisfies `done(value)`: spins up to `spinUs`, then
@@ -61,39 +79,40 @@ export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, index } = workerData;
 const C = ${JSON.stringify(CONTROL)};
+const J = ${JSON.stringify({ participants: JOB.participants, splitColumns: JOB.splitColumns, packed: JOB.packed, panels: JOB.panels, packedPanels: JOB.packedPanels })};
 const JOB = ${JOB_OFFSET};
-const SPIN_MS = ${SPIN_US} / 1000;
-function waitFor(word, done, sliceMs) {
-  let v = Atomics.load(ctl, word);
+function waitFor(a, word, done, sliceMs) {
+  let v = Atomics.load(a, word);
   if (done(v)) return v;
-  const until = performance.now() + SPIN_MS;
+  const until = performance.now() + Atomics.load(ctl, C.SPIN) / 1000;
   for (let s = 1; !done(v); s++) {
     if ((s & 63) === 0 && performance.now() > until) break;
-    v = Atomics.load(ctl, word);
+    v = Atomics.load(a, word);
   }
-  while (!done(v)) { Atomics.wait(ctl, word, v, sliceMs); v = Atomics.load(ctl, word); }
+  while (!done(v)) { Atomics.wait(a, word, v, sliceMs); v = Atomics.load(a, word); }
   return v;
 }
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, 0, 16);
-
-function barrier(P) {
-  Atomics.add(ctl, C.BARRIER, 1);
-  Atomics.notify(ctl, C.BARRIER);
-  waitFor(C.BARRIER, (v) => v >= P, 5);
-}
+const job = new Int32Array(memory.buffer, JOB, ${JOB_WORDS});
 
 let seen = Atomics.load(ctl, C.GENERATION);
 parentPort.postMessage('ready');
 for (;;) {
-  seen = waitFor(C.GENERATION, (g) => g !== seen, Infinity);
+  seen = waitFor(ctl, C.GENERATION, (g) => g !== seen, Infinity);
   if (Atomics.load(ctl, C.STOP) !== 0) break;
-  const P = Atomics.load(ctl, C.PARTICIPANTS);
-  if (index >= P) continue;
-  try { ex.prepare(JOB, index); } catch (e) { Atomics.store(ctl, C.ERROR, 1); }
-  barrier(P);
-  try { if (Atomics.load(ctl, C.ERROR) === 0) ex.compute(JOB, index); } catch (e) { Atomics.store(ctl, C.ERROR, 1); }
-  Atomics.add(ctl, C.DONE, 1);
-  Atomics.notify(ctl, C.DONE);
+  Atomics.add(ctl, C.ACTIVE, 1);
+  if (Atomics.load(ctl, C.OPEN) === 1 && index < job[J.participants]) {
+    try {
+      ex.prepare(JOB, index);
+      if (!job[J.splitColumns] && !job[J.packed]) {
+        const panels = job[J.panels];
+        waitFor(job, J.packedPanels, (v) => v >= panels || Atomics.load(ctl, C.ERROR) !== 0, 1);
+      }
+      if (Atomics.load(ctl, C.ERROR) === 0) ex.compute(JOB, index);
+    } catch (e) { Atomics.store(ctl, C.ERROR, 1); }
+  }
+  Atomics.sub(ctl, C.ACTIVE, 1);
+  Atomics.notify(ctl, C.ACTIVE);
 }
 `;
