@@ -282,8 +282,11 @@ export class Network {
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
       const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets);
       g.get(`rnn.weight_hh_l${l}`)!.set(await this.run(this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev));
-      g.get(`rnn.bias_hh_l${l}`)!.set(await this.run(this.k.gateBiasGrad, dRecurrentProj));
-      g.get(`rnn.bias_ih_l${l}`)!.set(await this.run(this.k.gateBiasGrad, dInputProj));
+      const dBiasIh = await this.run(this.k.gateBiasGrad, dInputProj);
+      // LSTM and RNN add both biases before the same gates: one column sum serves both.
+      const dBiasHh = dRecurrentProj === dInputProj ? dBiasIh : await this.run(this.k.gateBiasGrad, dRecurrentProj);
+      g.get(`rnn.bias_hh_l${l}`)!.set(dBiasHh);
+      g.get(`rnn.bias_ih_l${l}`)!.set(dBiasIh);
       if (layer.input === null) {
         g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
         continue;
