@@ -233,6 +233,35 @@ export function lstmHidden(B: number, H: number): KernelSource {
 }
 
 /**
+ * One whole LSTM step for inference, [c; h] as an [H, B, 2] output (c rows,
+ * then h rows): every thread recomputes the activations it needs, so no gate
+ * tensor is written. At batch 1 one call instead of three (lstmGates,
+ * lstmCell, lstmHidden) matters more than the recomputed exps. The
+ * expressions are those of the three kernels, so c and h are the same bits.
+ */
+export function lstmStep(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmStep:${B}:${H}`,
+    output: [H, B, 2],
+    source: `function(xp, hp, cPrev) {
+      const u = this.thread.x; const b = this.thread.y;
+      const s = b * ${H} + u; const base = b * ${G} + u;
+      const ip = xp[base] + hp[base];
+      const fp = xp[base + ${H}] + hp[base + ${H}];
+      const gp = xp[base + ${2 * H}] + hp[base + ${2 * H}];
+      const ig = ${sigmoid('ip')};
+      const fg = ${sigmoid('fp')};
+      const gg = ${tanh('gp')};
+      const c = fg * cPrev[s] + ig * gg;
+      if (this.thread.z == 0) { return c; }
+      const op = xp[base + ${3 * H}] + hp[base + ${3 * H}];
+      return ${sigmoid('op')} * (${tanh('c')});
+    }`,
+  };
+}
+
+/**
  * Pre-activation gate gradients at one timestep. dh = dOut + dhNext is the total
  * gradient reaching h_t; dc = dh·o·(1 − tanh²c) + dcNext the total reaching c_t.
  */
@@ -302,6 +331,25 @@ export function gruHidden(B: number, H: number): KernelSource {
       const i = b * ${H} + u; const base = b * ${G} + u;
       const z = act[base + ${H}];
       return (1 - z) * act[base + ${2 * H}] + z * hPrev[i];
+    }`,
+  };
+}
+
+/** One whole GRU step for inference: h from the two projections in one call (gruGates then gruHidden, same expressions). */
+export function gruStep(B: number, H: number): KernelSource {
+  const G = 3 * H;
+  return {
+    key: `gruStep:${B}:${H}`,
+    output: [H, B],
+    source: `function(xp, hp, hPrev) {
+      const u = this.thread.x; const b = this.thread.y;
+      const base = b * ${G} + u;
+      const r = ${sigmoid('xp[base] + hp[base]')};
+      const zi = base + ${H};
+      const z = ${sigmoid('xp[zi] + hp[zi]')};
+      const ni = base + ${2 * H};
+      const n = ${tanh('xp[ni] + r * hp[ni]')};
+      return (1 - z) * n + z * hPrev[b * ${H} + u];
     }`,
   };
 }
@@ -409,22 +457,6 @@ export function softmaxCrossEntropyBackward(R: number, V: number): KernelSource 
       let onehot = 0;
       if (targets[r] == v) { onehot = 1; }
       return (Math.exp(logits[r * ${V} + v] - lse[r]) - onehot) * weight[r];
-    }`,
-  };
-}
-
-/** Probabilities at a temperature (for sampling): softmax(logits / temperature) per row. */
-export function softmaxRows(R: number, V: number): KernelSource {
-  return {
-    key: `softmaxRows:${R}:${V}`,
-    output: [V, R],
-    source: `function(logits, invTemperature) {
-      const v = this.thread.x; const r = this.thread.y;
-      let mx = logits[r * ${V}];
-      for (let k = 1; k < ${V}; k++) { mx = Math.max(mx, logits[r * ${V} + k]); }
-      let s = 0;
-      for (let k = 0; k < ${V}; k++) { s += Math.exp((logits[r * ${V} + k] - mx) * invTemperature); }
-      return Math.exp((logits[r * ${V} + v] - mx) * invTemperature) / s;
     }`,
   };
 }

@@ -40,6 +40,13 @@ interface LayerTrace {
   readonly recurrent: Float32Array | null;
 }
 
+/** What inference needs from a window: the logits and the state to carry on from. */
+export interface Prediction {
+  /** Logits [N, V]. */
+  readonly logits: Float32Array;
+  readonly state: RecurrentState;
+}
+
 export interface ForwardResult {
   /** Σ weights·nll over the window, in nats (the mean when weights are 1/N). */
   readonly loss: number;
@@ -107,6 +114,8 @@ function kernelSet(config: ModelConfig, B: number, T: number) {
     gruRecurrentBackward: K.gruGatesBackward(B, H, 1),
     gruHiddenBackward: K.gruHiddenBackward(B, H),
     rnnHidden: K.rnnHidden(B, H),
+    lstmStep: K.lstmStep(B, H),
+    gruStep: K.gruStep(B, H),
     rnnHiddenBackward: K.rnnHiddenBackward(B, H),
     decoder: K.linearNT(N, V, H, false),
     decoderGrad: K.matmulNN(N, V, H, false),
@@ -149,6 +158,57 @@ export class Network {
 
   async forward(params: Float32Array, window: Window, state: RecurrentState, masks: DropoutMasks | null = null): Promise<ForwardResult> {
     return this.pinned(params, () => this.forwardPass(params, window, state, masks));
+  }
+
+  /**
+   * The forward pass for inference (sampling, beam search): logits and state
+   * only, with no loss and no trace, and each cell step as one kernel (at
+   * batch 1 per-call costs dominate). Same logits as `forward`.
+   */
+  async predict(params: Float32Array, tokens: Float32Array, state: RecurrentState): Promise<Prediction> {
+    return this.pinned(params, () => this.predictPass(params, tokens, state));
+  }
+
+  private async predictPass(params: Float32Array, tokens: Float32Array, state: RecurrentState): Promise<Prediction> {
+    const { config, batch: B, seq: T, G } = this;
+    const H = config.hidden;
+    const cell = config.cell;
+    const p = views(this.layout, params);
+    const hOut: Float32Array[] = [];
+    const cOut: Float32Array[] = [];
+    let below: Float32Array | null = null;
+    for (let l = 0; l < config.layers; l++) {
+      const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
+      const b_ih = p.get(`rnn.bias_ih_l${l}`)!;
+      const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
+      const b_hh = p.get(`rnn.bias_hh_l${l}`)!;
+      const projected =
+        l === 0 && this.k.oneHotProjection
+          ? await this.run(this.k.oneHotProjection, W_ih, b_ih, tokens)
+          : await this.run(this.k.inputProjection[l], l === 0 ? await this.run(this.k.embed!, p.get('embedding.weight')!, tokens) : below!, W_ih, b_ih);
+      const hidden = T === 1 ? null : new Float32Array(T * B * H);
+      let h = state.h[l];
+      let c = state.c ? state.c[l] : null;
+      for (let t = 0; t < T; t++) {
+        const xp = projected.subarray(t * B * G, (t + 1) * B * G);
+        const hp = await this.run(this.k.recurrent, h, W_hh, b_hh);
+        if (cell === 'lstm') {
+          const ch = await this.run(this.k.lstmStep, xp, hp, c!);
+          c = ch.subarray(0, B * H);
+          h = ch.subarray(B * H);
+        } else if (cell === 'gru') {
+          h = await this.run(this.k.gruStep, xp, hp, h);
+        } else {
+          h = await this.run(this.k.rnnHidden, xp, hp);
+        }
+        hidden?.set(h, t * B * H);
+      }
+      hOut.push(h.slice());
+      if (c) cOut.push(c.slice());
+      below = hidden ?? h;
+    }
+    const logits = await this.run(this.k.decoder, below!, p.get('decoder.weight')!, p.get('decoder.bias')!);
+    return { logits, state: { h: hOut, c: cell === 'lstm' ? cOut : null } };
   }
 
   /** Gradients of the forward pass's loss, laid out like the parameters. */

@@ -52,10 +52,9 @@ async function searchBeams(runner: KernelRunner, model: ModelConfig, params: Flo
   const ended = search.ended ?? (() => false);
   const V = model.vocabSize;
   const network = new Network(runner, model, width, 1);
-  const weights = new Float32Array(width);
   const step = async (tokens: Float32Array, state: RecurrentState) => {
     const reset = Array.from(tokens.keys()).filter((row) => tokens[row] === search.documentStart);
-    return network.forward(params, { tokens, targets: tokens, weights }, zeroRows(state, reset, model.hidden));
+    return network.predict(params, tokens, zeroRows(state, reset, model.hidden));
   };
 
   // Every row reads the prime; only row 0 starts a beam, so the first step does not fill the beam with copies.

@@ -1,11 +1,10 @@
-import { softmaxRows, type KernelSource } from '../compute/kernel-sources.js';
 import type { KernelRunner } from '../compute/kernels.js';
 import type { ModelConfig } from '../model/config.js';
 import { Network } from '../model/network.js';
 import type { Rng } from '../model/rng.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
 import { unconstrained, type Constraint } from './ngram.js';
-import { argmax, draw, logSoftmax, withoutBanned, type SamplingOptions } from './strategy.js';
+import { argmax, draw, logSoftmax, softmax, withoutBanned, type SamplingOptions } from './strategy.js';
 
 /** One generated symbol and its natural-log probability under the model (temperature 1, nothing truncated or banned). */
 export interface Drawn {
@@ -21,8 +20,6 @@ export interface Drawn {
  */
 export class Sampler {
   private readonly network: Network;
-  private readonly softmax: KernelSource;
-  private readonly one = new Float32Array(1);
 
   constructor(
     private readonly runner: KernelRunner,
@@ -30,7 +27,6 @@ export class Sampler {
     private readonly documentStart: number | null = null,
   ) {
     this.network = new Network(runner, model, 1, 1);
-    this.softmax = softmaxRows(1, model.vocabSize);
   }
 
   /**
@@ -78,7 +74,7 @@ export class Sampler {
   /** −1 when every id is banned. */
   private async choose(logits: Float32Array, o: SamplingOptions, rng: Rng, banned: ReadonlySet<number>): Promise<number> {
     if (o.temperature > 0) {
-      const probs = withoutBanned(await this.runner.run(this.softmax, logits, 1 / o.temperature), banned);
+      const probs = withoutBanned(softmax(logits, 1 / o.temperature), banned);
       // null: at a very low temperature every allowed symbol rounded to 0, so the likeliest allowed one it is.
       if (probs !== null) return draw(probs, o, rng);
     }
@@ -88,7 +84,6 @@ export class Sampler {
   private async step(params: Float32Array, id: number, state: RecurrentState): Promise<{ logits: Float32Array; state: RecurrentState }> {
     const tokens = Float32Array.of(id);
     const from = id === this.documentStart ? zeroState(this.model, 1) : state;
-    const r = await this.network.forward(params, { tokens, targets: tokens, weights: this.one }, from);
-    return { logits: r.logits, state: r.state };
+    return this.network.predict(params, tokens, from);
   }
 }

@@ -44,6 +44,22 @@ export function agreementSuite(backend: BackendName): void {
         expect(other.runner.executedBackends).toEqual(other.runner.plannedBackends);
         expect(other.runner.executedBackends[0]).toBe(backend);
       });
+
+      it(`${cell}: predict (one kernel per cell step) gives what cpu gives, and what forward gives`, async () => {
+        const config: ModelConfig = { cell, vocabSize: 23, embed: 8, hidden: 16, layers: 2, dropout: 0 };
+        const c = randomCase(config, 3, 4, 9);
+        const predict = (compute: Compute) => new Network(compute.runner, config, c.B, c.T).predict(c.params, c.window.tokens, c.state);
+        const ref = await predict(cpu);
+        const got = await predict(other);
+        const forward = await new Network(other.runner, config, c.B, c.T).forward(c.params, c.window, c.state);
+        expect(relativeError(got.logits, ref.logits)).toBeLessThan(TOLERANCE);
+        expect(relativeError(got.logits, forward.logits)).toBeLessThan(TOLERANCE);
+        for (let l = 0; l < config.layers; l++) {
+          expect(relativeError(got.state.h[l], ref.state.h[l])).toBeLessThan(TOLERANCE);
+          expect(relativeError(got.state.h[l], forward.state.h[l])).toBeLessThan(TOLERANCE);
+          if (cell === 'lstm') expect(relativeError(got.state.c![l], forward.state.c![l])).toBeLessThan(TOLERANCE);
+        }
+      });
     }
   });
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { logSoftmax, softmax } from '../../src/sample/strategy.js';
+
+describe('softmax at a temperature', () => {
+  const logits = Float32Array.of(2.5, -1, 0.25, 7, -30, 3);
+
+  it('at temperature 1 is exp of logSoftmax, and sums to 1', () => {
+    const p = softmax(logits, 1);
+    const lp = logSoftmax(logits);
+    p.forEach((v, i) => expect(v).toBeCloseTo(Math.exp(lp[i]), 7));
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('divides the logits by the temperature', () => {
+    const cooled = softmax(logits, 1 / 0.5);
+    const doubled = softmax(logits.map((x) => 2 * x), 1);
+    cooled.forEach((v, i) => expect(v).toBeCloseTo(doubled[i], 7));
+    // cooler is peakier
+    expect(cooled[3]).toBeGreaterThan(softmax(logits, 1)[3]);
+  });
+
+  it('does not overflow on large logits', () => {
+    const p = softmax(Float32Array.of(1000, 999, -1000), 1);
+    expect(p[0]).toBeCloseTo(1 / (1 + Math.exp(-1)), 6);
+    expect(p[2]).toBe(0);
+    expect(p.every(Number.isFinite)).toBe(true);
+  });
+});
