@@ -177,6 +177,47 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     }
   }
 
+  // ---- kernelRow(ap, bp, kc, cp, panelBytes, init, biasp): row 0 of a micro-panel against two panels ----
+  // A batch-1 product leaves MR − 1 rows of every tile empty, and one row's NV
+  // accumulators wait on their own adds (the chain is the add latency long).
+  // Two adjacent panels (the second panelBytes after the first) give 2·NV
+  // independent accumulators for the one row; each output still adds its
+  // products in depth order, so the results are the kernel's bit for bit.
+  const kr = new FunctionBuilder('kernelRow', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], false);
+  {
+    const [ap, bp, kc, cp, panelBytes, init, biasp] = [0, 1, 2, 3, 4, 5, 6];
+    const acc = Array.from({ length: 2 * NV }, () => kr.local('v128'));
+    const av = kr.local('v128');
+    const bp2 = kr.local('i32');
+    const p = kr.local('i32');
+    const at = (c: number): number => (c < NV ? c * 16 : NR * 4 + (c - NV) * 16);
+    kr.localGet(bp).localGet(panelBytes).i32Add().localSet(bp2);
+    kr.localGet(init).i32Const(2).i32Eq().if();
+    for (let c = 0; c < 2 * NV; c++) kr.localGet(cp).v128Load(at(c)).localSet(acc[c]);
+    kr.else();
+    kr.localGet(init).if();
+    for (let c = 0; c < 2 * NV; c++) kr.localGet(biasp).v128Load(at(c)).localSet(acc[c]);
+    kr.else();
+    for (let c = 0; c < 2 * NV; c++) kr.v128Const0().localSet(acc[c]);
+    kr.end();
+    kr.end();
+    kr.i32Const(0).localSet(p);
+    kr.block().loop();
+    kr.localGet(p).localGet(kc).i32GeS().brIf(1);
+    kr.localGet(ap).v128Load32Splat().localSet(av);
+    for (let c = 0; c < 2 * NV; c++) {
+      kr.localGet(acc[c]).localGet(av);
+      kr.localGet(c < NV ? bp : bp2).v128Load((c % NV) * 16);
+      kr.f32x4Mul().f32x4Add().localSet(acc[c]);
+    }
+    kr.localGet(ap).i32Const(MR * 4).i32Add().localSet(ap);
+    kr.localGet(bp).i32Const(NR * 4).i32Add().localSet(bp);
+    kr.localGet(bp2).i32Const(NR * 4).i32Add().localSet(bp2);
+    kr.localGet(p).i32Const(1).i32Add().localSet(p);
+    kr.br(0).end().end();
+    for (let c = 0; c < 2 * NV; c++) kr.localGet(cp).localGet(acc[c]).v128Store(at(c));
+  }
+
   // ---- packA(dst, src, rsA, csA, mc, kc): MR-row micro-panels, zero rows past mc --------
   const pa = new FunctionBuilder('packA', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], false);
   {
@@ -325,6 +366,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
   const PACK_A = 1;
   const PACK_PANEL = 2;
   const COPY_OUT = 3;
+  const KERNEL_ROW = 4;
 
   const field = (f: FunctionBuilder, job: number, i: number): FunctionBuilder => f.localGet(job).i32Load(i * 4);
   /** Claims the next unit of counter `i` (atomic fetch-and-add), leaving its index on the stack. */
@@ -446,7 +488,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     const [job, t] = [0, 1];
     const L = (): number => cmp.local('i32');
     const [R, C, D, a, rsA, csA, bias, add, packedB, cP, out, cPad, panels] = Array.from({ length: 13 }, L);
-    const [ap, pc, kc, init, ic, mc, jp, bp, ir, cBytes, ldcBytes, epi, rowStride, colStride, rPad, j1, chunk, jEndPanel] = Array.from({ length: 18 }, L);
+    const [ap, pc, kc, init, ic, mc, jp, bp, ir, cBytes, ldcBytes, epi, rowStride, colStride, rPad, j1, chunk, jEndPanel, pair, jNext] = Array.from({ length: 20 }, L);
     const loadField = (local: number, f: number): void => void field(cmp, job, f).localSet(local);
     loadField(R, JOB.R);
     loadField(C, JOB.C);
@@ -514,18 +556,36 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
       cmp.localGet(jEndPanel).localGet(panels).i32GtS().if().localGet(panels).localSet(jEndPanel).end();
       cmp.block().loop();
       cmp.localGet(jp).localGet(jEndPanel).i32GeS().brIf(1);
+      // one row (batch 1): two panels at a time through kernelRow
+      cmp.localGet(R).i32Const(1).i32Eq().localGet(jp).i32Const(1).i32Add().localGet(jEndPanel).i32LtS().i32And().localSet(pair);
       field(cmp, job, JOB.packed).i32Eqz().if();
       packPanelJp(cmp, job, jp, D, C, rowStride, colStride);
+      cmp.localGet(pair).if();
+      cmp.localGet(jp).i32Const(1).i32Add().localSet(jNext);
+      packPanelJp(cmp, job, jNext, D, C, rowStride, colStride);
       cmp.end();
+      cmp.end();
+      const aBlock = (): void => void field(cmp, job, JOB.aPacked).localGet(pc).localGet(rPad).i32Mul().i32Const(2).i32Shl().i32Add();
       cmp.i32Const(0).localSet(pc);
       cmp.block().loop();
       depthBlock();
       bPanelAt();
-      microPanels(() => void field(cmp, job, JOB.aPacked).localGet(pc).localGet(rPad).i32Mul().i32Const(2).i32Shl().i32Add(), null, R);
+      cmp.localGet(pair).if();
+      // kernelRow(aBlock, bp, kc, cP + jp·NR·4, D·NR·4, init, bias + jp·NR·4)
+      aBlock();
+      cmp.localGet(bp).localGet(kc);
+      cmp.localGet(cP).localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
+      cmp.localGet(D).i32Const(NR * 4).i32Mul();
+      cmp.localGet(init);
+      cmp.localGet(bias).localGet(jp).i32Const(NR * 4).i32Mul().i32Add();
+      cmp.call(KERNEL_ROW);
+      cmp.else();
+      microPanels(aBlock, null, R);
+      cmp.end();
       cmp.localGet(pc).i32Const(KC).i32Add().localSet(pc);
       cmp.localGet(pc).localGet(D).i32LtS().brIf(0);
       cmp.end().end();
-      cmp.localGet(jp).i32Const(NR * 4).i32Mul().i32Const(NR * 4).i32Add().localSet(j1);
+      cmp.localGet(jp).i32Const(1).i32Add().localGet(pair).i32Add().i32Const(NR * 4).i32Mul().localSet(j1);
       cmp.localGet(j1).localGet(cBytes).i32GtS().if().localGet(cBytes).localSet(j1).end();
       copyOut(
         () => void cmp.i32Const(0),
@@ -533,7 +593,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
         () => void cmp.localGet(jp).i32Const(NR * 4).i32Mul(),
         () => void cmp.localGet(j1),
       );
-      cmp.localGet(jp).i32Const(1).i32Add().localSet(jp);
+      cmp.localGet(jp).i32Const(1).i32Add().localGet(pair).i32Add().localSet(jp);
       cmp.br(0).end().end();
       cmp.br(0).end().end();
     }
@@ -576,5 +636,5 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     cmp.end();
   }
 
-  return encodeModule({ module: 'env', field: 'memory', minPages: 1, maxPages, shared: true }, [k, pa, pp, co, prep, pall, cmp]);
+  return encodeModule({ module: 'env', field: 'memory', minPages: 1, maxPages, shared: true }, [k, pa, pp, co, kr, prep, pall, cmp]);
 }
