@@ -101,6 +101,10 @@ export class FunctionBuilder {
   // i32
   i32Const(v: number): this { this.op(0x41); sleb(this.code, v); return this; }
   i32Load(offset = 0): this { return this.op(0x28).memarg(2, offset); }
+  /** i32.atomic.load (memory must be shared). */
+  i32AtomicLoad(offset = 0): this { this.code.push(0xfe); uleb(this.code, 0x10); return this.memarg(2, offset); }
+  /** i32.atomic.rmw.cmpxchg: (address, expected, replacement) → the old value; stores only if it was `expected`. */
+  i32AtomicCmpxchg(offset = 0): this { this.code.push(0xfe); uleb(this.code, 0x48); return this.memarg(2, offset); }
   /** i32.atomic.rmw.add: adds to the i32 at the address and leaves its old value (memory must be shared). */
   i32AtomicRmwAdd(offset = 0): this { this.code.push(0xfe); uleb(this.code, 0x1e); return this.memarg(2, offset); }
   /** i64.load / i64.store: only used to move two floats at once. */
@@ -122,6 +126,7 @@ export class FunctionBuilder {
   i32And(): this { return this.op(0x71); }
   i32Shl(): this { return this.op(0x74); }
   i32ShrU(): this { return this.op(0x76); }
+  i32Or(): this { return this.op(0x72); }
 
   // f32 (scalar edges)
   f32Load(offset = 0): this { return this.op(0x2a).memarg(2, offset); }

@@ -175,7 +175,6 @@ class Pool {
     const { ctl, job, exports } = this;
     const P = Math.min(participants, this.threads);
     job[JOB.participants] = P;
-    job[JOB.claim] = 0;
     job[JOB.packClaim] = 0;
     job[JOB.packedPanels] = 0;
     if (job[JOB.splitColumns]) exports.packAll(JOB_OFFSET);
@@ -417,6 +416,10 @@ export class WasmGemm {
     job[JOB.panels] = cPad / NR;
     // about four units per participant: few claims, and still room to balance
     job[JOB.chunk] = Math.max(1, Math.floor(cPad / NR / (4 * P)));
+    const claimUnits = splitColumns ? Math.ceil(cPad / NR / job[JOB.chunk]) : Math.ceil(R / SHAPE.MC);
+    // The claim word holds both ends in 16 bits each.
+    if (claimUnits > 0xffff) throw new RangeError(`wasm-gemm ${kind} ${M}×${N}×${K}: more than ${0xffff * SHAPE.MC} rows`);
+    job[JOB.claim] = claimUnits << 16;
 
     pool.execute(P);
     if (resident) resident.packed = true;

@@ -82,8 +82,14 @@ export const JOB = {
   aPacked: 21,
   /** ceil(C / NR). */
   panels: 22,
-  /** Counters, zeroed by the caller per job and advanced atomically: next unit to compute, next panel to pack, panels packed. */
+  /**
+   * Units left to compute, as front | back << 16 (set to units << 16 by the
+   * caller): participant 1 claims from the back, the others from the front, so
+   * with two threads each keeps computing the same part of B from call to call
+   * (its half of W_hh stays in its cache across a window's timesteps).
+   */
   claim: 23,
+  /** Counters, zeroed by the caller per job and advanced atomically: next panel to pack, panels packed. */
   packClaim: 24,
   packedPanels: 25,
   /** Column split: panels per claimed unit (one atomic claim per panel measured ~6 µs on a batch-1 product). */
@@ -367,6 +373,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
   const PACK_PANEL = 2;
   const COPY_OUT = 3;
   const KERNEL_ROW = 4;
+  const CLAIM_UNIT = 5;
 
   const field = (f: FunctionBuilder, job: number, i: number): FunctionBuilder => f.localGet(job).i32Load(i * 4);
   /** Claims the next unit of counter `i` (atomic fetch-and-add), leaving its index on the stack. */
@@ -389,6 +396,33 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     f.localGet(C).localGet(jp).i32Const(NR).i32Mul().i32Sub();
     f.call(PACK_PANEL);
   };
+
+  // ---- claimUnit(address, fromBack) → the claimed unit, or −1 when none is left -----------
+  const cu = new FunctionBuilder('claimUnit', ['i32', 'i32'], ['i32'], false);
+  {
+    const [address, fromBack] = [0, 1];
+    const [v, f, b] = [cu.local('i32'), cu.local('i32'), cu.local('i32')];
+    cu.block().loop();
+    cu.localGet(address).i32AtomicLoad().localSet(v);
+    cu.localGet(v).i32Const(0xffff).i32And().localSet(f);
+    cu.localGet(v).i32Const(16).i32ShrU().localSet(b);
+    cu.localGet(f).localGet(b).i32GeS().if();
+    cu.i32Const(-1).return();
+    cu.end();
+    cu.localGet(fromBack).if();
+    cu.localGet(address).localGet(v).localGet(v).i32Const(0x10000).i32Sub().i32AtomicCmpxchg();
+    cu.localGet(v).i32Eq().if();
+    cu.localGet(b).i32Const(1).i32Sub().return();
+    cu.end();
+    cu.else();
+    cu.localGet(address).localGet(v).localGet(v).i32Const(1).i32Add().i32AtomicCmpxchg();
+    cu.localGet(v).i32Eq().if();
+    cu.localGet(f).return();
+    cu.end();
+    cu.end();
+    cu.br(0).end().end();
+    cu.i32Const(-1);
+  }
 
   // ---- copyOut(cP, out, add, ldcBytes, cBytes, r0, r1, j0, j1) ----------------------------
   // out rows [r0, r1), bytes [j0, j1) of each row = padded C (+ add), for an edge or an `add`.
@@ -506,6 +540,7 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     loadField(epi, JOB.epilogue);
     cmp.localGet(cPad).i32Const(2).i32Shl().localSet(ldcBytes);
     cmp.localGet(C).i32Const(2).i32Shl().localSet(cBytes);
+    const claimUnit = (): FunctionBuilder => cmp.localGet(job).i32Const(JOB.claim * 4).i32Add().localGet(t).i32Const(1).i32Eq().call(CLAIM_UNIT);
     const depthBlock = (): void => {
       cmp.localGet(D).localGet(pc).i32Sub().localSet(kc);
       cmp.localGet(kc).i32Const(KC).i32GtS().if().i32Const(KC).localSet(kc).end();
@@ -550,8 +585,9 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
       cmp.localGet(R).i32Const(MR - 1).i32Add().i32Const(MR).i32DivU().i32Const(MR).i32Mul().localSet(rPad);
       field(cmp, job, JOB.chunk).localSet(chunk);
       cmp.block().loop();
-      claim(cmp, job, JOB.claim).localGet(chunk).i32Mul().localTee(jp);
-      cmp.localGet(panels).i32GeS().brIf(1);
+      claimUnit().localTee(jp);
+      cmp.i32Const(0).i32LtS().brIf(1);
+      cmp.localGet(jp).localGet(chunk).i32Mul().localSet(jp);
       cmp.localGet(jp).localGet(chunk).i32Add().localSet(jEndPanel);
       cmp.localGet(jEndPanel).localGet(panels).i32GtS().if().localGet(panels).localSet(jEndPanel).end();
       cmp.block().loop();
@@ -603,8 +639,9 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
       field(cmp, job, JOB.scratch).localGet(t);
       field(cmp, job, JOB.scratchBytes).i32Mul().i32Add().localSet(ap);
       cmp.block().loop();
-      claim(cmp, job, JOB.claim).i32Const(MC).i32Mul().localTee(ic);
-      cmp.localGet(R).i32GeS().brIf(1);
+      claimUnit().localTee(ic);
+      cmp.i32Const(0).i32LtS().brIf(1);
+      cmp.localGet(ic).i32Const(MC).i32Mul().localSet(ic);
       cmp.localGet(R).localGet(ic).i32Sub().localSet(mc);
       cmp.localGet(mc).i32Const(MC).i32GtS().if().i32Const(MC).localSet(mc).end();
       // depth blocks (at least one, so a zero depth still writes bias or zeros)
@@ -636,5 +673,5 @@ export function buildGemmModule(shape: GemmShape, maxPages: number): Uint8Array 
     cmp.end();
   }
 
-  return encodeModule({ module: 'env', field: 'memory', minPages: 1, maxPages, shared: true }, [k, pa, pp, co, kr, prep, pall, cmp]);
+  return encodeModule({ module: 'env', field: 'memory', minPages: 1, maxPages, shared: true }, [k, pa, pp, co, kr, cu, prep, pall, cmp]);
 }
