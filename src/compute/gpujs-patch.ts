@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** A name only the patched code generator defines (src/compute/patches/gpu.js+2.24.1.patch). */
-const MARKER = 'function emitInlineExp(';
+/** Names only the patched code generator defines (src/compute/patches/gpu.js+2.24.1.patch): the inline exp and the unit-stride read. */
+const MARKERS = ['function emitInlineExp(', 'vUnitStrideRead('];
 
 const codeGenerator = (): string => createRequire(import.meta.url).resolve('gpu.js/src/backend/web-assembly/function-node.js');
 
@@ -14,7 +14,8 @@ const codeGenerator = (): string => createRequire(import.meta.url).resolve('gpu.
  */
 export function gpujsPatched(file: string = codeGenerator()): boolean {
   try {
-    return readFileSync(file, 'utf8').includes(MARKER);
+    const source = readFileSync(file, 'utf8');
+    return MARKERS.every((m) => source.includes(m));
   } catch {
     return false;
   }

@@ -98,6 +98,77 @@ describe('webasm reads of neighbouring elements (patched gpu.js)', () => {
   });
 });
 
+describe('webasm unit-stride reads (patched gpu.js)', () => {
+  const a = Float32Array.from({ length: 203 }, (_, i) => i * 0.25 - 9);
+  const ref = (i: number): number => a[Math.min(Math.max(Math.trunc(i), 0), a.length - 1)];
+
+  it('reads (uniform) + thread.x through const locals exactly, with float and integer indices', () => {
+    const viaLocals = gpu.createKernel(function (v: number[]) {
+      const u = this.thread.x;
+      const b = this.thread.y;
+      const s = b * 20 + u;
+      return v[s + 3] - v[3 + s - 1];
+    }, { output: [20, 10], precision: 'single' });
+    const inline = gpu.createKernel(function (v: number[]) {
+      return v[this.thread.y * 20 + 3 + this.thread.x];
+    }, { output: [20, 10], precision: 'single' });
+    const l = viaLocals(a) as Float32Array[];
+    const n = inline(a) as Float32Array[];
+    for (let y = 0; y < 10; y++) {
+      for (let x = 0; x < 20; x++) {
+        expect(l[y][x]).toBe(a[y * 20 + x + 3] - a[y * 20 + x + 2]);
+        expect(n[y][x]).toBe(a[y * 20 + x + 3]);
+      }
+    }
+  });
+
+  it('falls back lane by lane where the fast path would be wrong: fractional, negative, past the end, let locals', () => {
+    const shifted = gpu.createKernel(function (v: number[], base: number) {
+      return v[base + this.thread.x];
+    }, { output: [40], precision: 'single' });
+    for (const base of [0.5, -0.5, -1.25, -2, -2.5, 180, 201]) {
+      const got = shifted(a, base) as Float32Array;
+      for (let x = 0; x < 40; x++) expect(got[x], `base ${base}, x ${x}`).toBe(ref(base + x));
+    }
+    // a let local changes inside the loop: its coefficient of thread.x is not trusted
+    const reassigned = gpu.createKernel(function (v: number[]) {
+      let s = this.thread.x;
+      let acc = 0;
+      for (let k = 0; k < 3; k++) {
+        acc += v[s];
+        s = s * 2 + 1;
+      }
+      return acc;
+    }, { output: [24], precision: 'single' });
+    const got = reassigned(a) as Float32Array;
+    for (let x = 0; x < 24; x++) expect(got[x]).toBe(Math.fround(Math.fround(ref(x) + ref(2 * x + 1)) + ref(4 * x + 3)));
+  });
+
+  it('compiles an Integer (uniform) + thread.x index to a bounds check and one load, with no per-lane contiguity test', () => {
+    const modules: Uint8Array[] = [];
+    const api = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => unknown } }).WebAssembly;
+    const Module = api.Module;
+    api.Module = function (bytes: Uint8Array) {
+      modules.push(new Uint8Array(bytes));
+      return new Module(bytes);
+    } as unknown as typeof Module;
+    try {
+      const k = gpu.createKernel(function (v: number[]) {
+        return v[this.thread.y * 20 + this.thread.x];
+      }, { output: [20, 10], precision: 'single' });
+      k(a);
+    } finally {
+      api.Module = Module;
+    }
+    const bytes = modules[modules.length - 1];
+    const has = (...seq: number[]): boolean => bytes.some((_, i) => seq.every((b, j) => bytes[i + j] === b));
+    // i32x4.all_true (0xfd 0xa3 0x01) was the old per-read contiguity test
+    expect(has(0xfd, 0xa3, 0x01)).toBe(false);
+    // i32.le_u, then if with a v128 result (0x04 0x7b): the lane-0 bounds check
+    expect(has(0x4d, 0x04, 0x7b)).toBe(true);
+  });
+});
+
 describe('gpujsPatched', () => {
   it('is true for the installed gpu.js and false for an unpatched or missing code generator', () => {
     expect(gpujsPatched()).toBe(true);
