@@ -90,6 +90,7 @@ function kernelSet(config: ModelConfig, B: number, T: number) {
   const inputSizes = Array.from({ length: config.layers }, (_, k) => layerInputSize(config, k));
   return {
     embed: E > 0 ? K.gatherRows(N, E) : null,
+    inputTable: E > 0 ? K.linearNT(V, G, E, false) : null,
     embedGrad: E > 0 ? K.scatterRows(N, E, V) : null,
     oneHotProjection: E > 0 ? null : K.gatherColumnsBias(N, G, V),
     oneHotGrad: E > 0 ? null : K.scatterColumns(N, G, V),
@@ -164,12 +165,27 @@ export class Network {
    * The forward pass for inference (sampling, beam search): logits and state
    * only, with no loss and no trace, and each cell step as one kernel (at
    * batch 1 per-call costs dominate). Same logits as `forward`.
+   *
+   * `table`, from `inputTable(params)` for these same parameters, turns the
+   * first layer's embedding lookup and input projection into one row gather.
    */
-  async predict(params: Float32Array, tokens: Float32Array, state: RecurrentState): Promise<Prediction> {
-    return this.pinned(params, () => this.predictPass(params, tokens, state));
+  async predict(params: Float32Array, tokens: Float32Array, state: RecurrentState, table: Float32Array | null = null): Promise<Prediction> {
+    return this.pinned(params, () => this.predictPass(params, tokens, state, table));
   }
 
-  private async predictPass(params: Float32Array, tokens: Float32Array, state: RecurrentState): Promise<Prediction> {
+  /**
+   * The first layer's input projection of every vocabulary entry, [V, G]
+   * (null without an embedding): row v is what the projection gives for token v,
+   * the same products in the same order, so gathering it is bit for bit the
+   * lookup-then-project. Valid while the parameters stay as they are.
+   */
+  async inputTable(params: Float32Array): Promise<Float32Array | null> {
+    if (!this.k.inputTable) return null;
+    const p = views(this.layout, params);
+    return this.run(this.k.inputTable, p.get('embedding.weight')!, p.get('rnn.weight_ih_l0')!, p.get('rnn.bias_ih_l0')!);
+  }
+
+  private async predictPass(params: Float32Array, tokens: Float32Array, state: RecurrentState, table: Float32Array | null): Promise<Prediction> {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const cell = config.cell;
@@ -182,10 +198,10 @@ export class Network {
       const b_ih = p.get(`rnn.bias_ih_l${l}`)!;
       const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
       const b_hh = p.get(`rnn.bias_hh_l${l}`)!;
-      const projected =
-        l === 0 && this.k.oneHotProjection
-          ? await this.run(this.k.oneHotProjection, W_ih, b_ih, tokens)
-          : await this.run(this.k.inputProjection[l], l === 0 ? await this.run(this.k.embed!, p.get('embedding.weight')!, tokens) : below!, W_ih, b_ih);
+      let projected: Float32Array;
+      if (l === 0 && this.k.oneHotProjection) projected = await this.run(this.k.oneHotProjection, W_ih, b_ih, tokens);
+      else if (l === 0 && table) projected = tableRows(table, tokens, G);
+      else projected = await this.run(this.k.inputProjection[l], l === 0 ? await this.run(this.k.embed!, p.get('embedding.weight')!, tokens) : below!, W_ih, b_ih);
       const hidden = T === 1 ? null : new Float32Array(T * B * H);
       let h = state.h[l];
       let c = state.c ? state.c[l] : null;
@@ -415,6 +431,18 @@ export class Network {
     }
     return [dInputProj, dRecurrentProj];
   }
+}
+
+/**
+ * Rows of `table` by token id: a copy on the host, with no arithmetic, since a
+ * gather kernel would upload the whole table on every call (22.7 µs for a
+ * 65×1024 table at batch 1, against 0 for a view of the row).
+ */
+function tableRows(table: Float32Array, tokens: Float32Array, width: number): Float32Array {
+  if (tokens.length === 1) return table.subarray(tokens[0] * width, (tokens[0] + 1) * width);
+  const out = new Float32Array(tokens.length * width);
+  for (let r = 0; r < tokens.length; r++) out.set(table.subarray(tokens[r] * width, (tokens[r] + 1) * width), r * width);
+  return out;
 }
 
 function stateResets(keep: Float32Array, B: number, T: number, H: number): StateResets {

@@ -52,9 +52,10 @@ async function searchBeams(runner: KernelRunner, model: ModelConfig, params: Flo
   const ended = search.ended ?? (() => false);
   const V = model.vocabSize;
   const network = new Network(runner, model, width, 1);
+  const table = await network.inputTable(params);
   const step = async (tokens: Float32Array, state: RecurrentState) => {
     const reset = Array.from(tokens.keys()).filter((row) => tokens[row] === search.documentStart);
-    return network.predict(params, tokens, zeroRows(state, reset, model.hidden));
+    return network.predict(params, tokens, zeroRows(state, reset, model.hidden), table);
   };
 
   // Every row reads the prime; only row 0 starts a beam, so the first step does not fill the beam with copies.

@@ -1,6 +1,6 @@
 import type { KernelRunner } from '../compute/kernels.js';
 import type { ModelConfig } from '../model/config.js';
-import { Network } from '../model/network.js';
+import { Network, type Prediction } from '../model/network.js';
 import type { Rng } from '../model/rng.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
 import { unconstrained, type Constraint } from './ngram.js';
@@ -55,16 +55,17 @@ export class Sampler {
     // abandoned through return()), so wasm-gemm keeps them packed between symbols.
     this.runner.pin(params);
     try {
+      const table = await this.network.inputTable(params);
       let state: RecurrentState = zeroState(this.model, 1);
       let logits: Float32Array = new Float32Array(this.model.vocabSize);
       const history = Array.from(prime);
-      for (const id of prime) ({ logits, state } = await this.step(params, id, state));
+      for (const id of prime) ({ logits, state } = await this.step(params, id, state, table));
       for (let i = 0; i < length; i++) {
         const id = await this.choose(logits, options(), rng, banned(history));
         if (id < 0) return;
         yield { id, logProb: logSoftmax(logits)[id] };
         history.push(id);
-        if (i + 1 < length) ({ logits, state } = await this.step(params, id, state));
+        if (i + 1 < length) ({ logits, state } = await this.step(params, id, state, table));
       }
     } finally {
       this.runner.unpin(params);
@@ -81,9 +82,9 @@ export class Sampler {
     return argmax(logits, banned);
   }
 
-  private async step(params: Float32Array, id: number, state: RecurrentState): Promise<{ logits: Float32Array; state: RecurrentState }> {
+  private async step(params: Float32Array, id: number, state: RecurrentState, table: Float32Array | null): Promise<Prediction> {
     const tokens = Float32Array.of(id);
     const from = id === this.documentStart ? zeroState(this.model, 1) : state;
-    return this.network.predict(params, tokens, from);
+    return this.network.predict(params, tokens, from, table);
   }
 }

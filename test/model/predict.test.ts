@@ -51,10 +51,25 @@ for (const backend of ['cpu', 'webasm'] as const) {
       }
     }
 
+    it('the first layer through inputTable gives the lookup-then-project bits', async () => {
+      for (const cell of CELL_TYPES) {
+        const config: ModelConfig = { cell, vocabSize: 11, embed: 6, hidden: 9, layers: 2, dropout: 0 };
+        const c = randomCase(config, 3, 2, 33);
+        const net = new Network(compute.runner, config, 3, 2);
+        const table = await net.inputTable(c.params);
+        expect(table).toHaveLength(11 * (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * 9);
+        const plain = await net.predict(c.params, c.window.tokens, c.state);
+        const viaTable = await net.predict(c.params, c.window.tokens, c.state, table);
+        expect(Array.from(viaTable.logits)).toEqual(Array.from(plain.logits));
+        viaTable.state.h.forEach((h, l) => expect(Array.from(h)).toEqual(Array.from(plain.state.h[l])));
+      }
+    });
+
     it('a model without an embedding (one-hot input) predicts too', async () => {
       const config: ModelConfig = { cell: 'lstm', vocabSize: 11, embed: 0, hidden: 9, layers: 1, dropout: 0 };
       const c = randomCase(config, 2, 3, 32);
       const net = new Network(compute.runner, config, 2, 3);
+      expect(await net.inputTable(c.params)).toBeNull();
       const forward = await net.forward(c.params, c.window, c.state);
       expectSame((await net.predict(c.params, c.window.tokens, c.state)).logits, forward.logits, exact);
     });
