@@ -180,7 +180,8 @@ export class Network {
    * lookup-then-project. Valid while the parameters stay as they are.
    */
   async inputTable(params: Float32Array): Promise<Float32Array | null> {
-    if (!this.k.inputTable) return null;
+    // A BPE vocabulary's table would be hundreds of MB: project per row instead.
+    if (!this.k.inputTable || this.config.vocabSize * this.G > MAX_TABLE_FLOATS) return null;
     const p = views(this.layout, params);
     return this.run(this.k.inputTable, p.get('embedding.weight')!, p.get('rnn.weight_ih_l0')!, p.get('rnn.bias_ih_l0')!);
   }
@@ -263,9 +264,15 @@ export class Network {
         input = null;
         projected = await this.run(this.k.oneHotProjection, W_ih, b_ih, window.tokens);
       } else {
-        if (l === 0) input = await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
-        else input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
-        projected = await this.run(this.k.inputProjection[l], input, W_ih, b_ih);
+        const table = l === 0 && config.vocabSize < B * T ? await this.inputTable(params) : null;
+        if (l === 0) {
+          // backward still needs the embedded input; the projection is the table's rows when V < N
+          input = await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
+          projected = table ? tableRows(table, window.tokens, this.G) : await this.run(this.k.inputProjection[0], input, W_ih, b_ih);
+        } else {
+          input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
+          projected = await this.run(this.k.inputProjection[l], input, W_ih, b_ih);
+        }
       }
       const trace = await this.recur(l, p, projected, input, state, resets);
       layers.push(trace);
@@ -432,6 +439,9 @@ export class Network {
     return [dInputProj, dRecurrentProj];
   }
 }
+
+/** Largest first-layer projection table kept (16 MB): tinyshakespeare's 65 × 2048 is 0.5 MB. */
+const MAX_TABLE_FLOATS = 1 << 22;
 
 /**
  * Rows of `table` by token id: a copy on the host, with no arithmetic, since a
