@@ -78,6 +78,29 @@ export interface ForwardTrace {
   readonly layers: readonly LayerTrace[];
   readonly logits: Float32Array;
   readonly lse: Float32Array;
+  /** The window-sized arrays this pass filled; backward hands them to the next forward. */
+  readonly workspace: Workspace;
+}
+
+/**
+ * Window-sized arrays by name, allocated once and refilled by later passes.
+ * A fresh multi-megabyte array costs its first touch of every page (medium
+ * LSTM: ~48 MB a step, ~3 µs a 4 KB page on this VM) and then garbage
+ * collection; a forward pass's trace arrays and backward's gradient sweeps
+ * are all overwritten completely before they are read, so reusing them is
+ * exact.
+ */
+class Workspace {
+  private readonly arrays = new Map<string, Float32Array>();
+
+  get(name: string, length: number): Float32Array {
+    let a = this.arrays.get(name);
+    if (a?.length !== length) {
+      a = new Float32Array(length);
+      this.arrays.set(name, a);
+    }
+    return a;
+  }
 }
 
 /** Kernel sources for one (config, B, T), built once so the hot loop only looks them up. */
@@ -141,6 +164,10 @@ export class Network {
   readonly layout: ParamLayout;
   private readonly k: ReturnType<typeof kernelSet>;
   private readonly G: number;
+  /** A workspace whose trace backward has finished with, for the next forward. */
+  private spare: Workspace | null = null;
+  /** Traces backward has run on: their workspace may be refilled, so they cannot be used again. */
+  private readonly consumed = new WeakSet<ForwardTrace>();
 
   constructor(
     private readonly runner: KernelRunner,
@@ -230,7 +257,11 @@ export class Network {
 
   /** Gradients of the forward pass's loss, laid out like the parameters. */
   async backward(trace: ForwardTrace): Promise<Float32Array> {
-    return this.pinned(trace.params, () => this.backwardPass(trace));
+    if (this.consumed.has(trace)) throw new Error('backward already ran on this trace; its arrays may have been reused: run forward again');
+    const grads = await this.pinned(trace.params, () => this.backwardPass(trace));
+    this.consumed.add(trace);
+    this.spare = trace.workspace;
+    return grads;
   }
 
   /**
@@ -254,6 +285,8 @@ export class Network {
     const hOut: Float32Array[] = [];
     const cOut: Float32Array[] = [];
     const resets = window.keep ? stateResets(window.keep, B, T, H) : null;
+    const workspace = this.spare ?? new Workspace();
+    this.spare = null;
     let below: Float32Array | null = null;
     for (let l = 0; l < config.layers; l++) {
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
@@ -268,13 +301,15 @@ export class Network {
         if (l === 0) {
           // backward still needs the embedded input; the projection is the table's rows when V < N
           input = await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
-          projected = table ? tableRows(table, window.tokens, this.G) : await this.run(this.k.inputProjection[0], input, W_ih, b_ih);
+          projected = table
+            ? tableRows(table, window.tokens, this.G, workspace.get('projected0', B * T * this.G))
+            : await this.run(this.k.inputProjection[0], input, W_ih, b_ih);
         } else {
           input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
           projected = await this.run(this.k.inputProjection[l], input, W_ih, b_ih);
         }
       }
-      const trace = await this.recur(l, p, projected, input, state, resets);
+      const trace = await this.recur(l, p, projected, input, state, resets, workspace);
       layers.push(trace);
       hOut.push(trace.hidden.slice((T - 1) * B * H));
       if (trace.cell) cOut.push(trace.cell.slice((T - 1) * B * H));
@@ -290,7 +325,7 @@ export class Network {
       nll,
       logits,
       state: { h: hOut, c: config.cell === 'lstm' ? cOut : null },
-      trace: { params, window, masks, resets, layers, logits, lse },
+      trace: { params, window, masks, resets, layers, logits, lse, workspace },
     };
   }
 
@@ -306,18 +341,20 @@ export class Network {
     input: Float32Array | null,
     state: RecurrentState,
     resets: StateResets | null,
+    workspace: Workspace,
   ): Promise<LayerTrace> {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
     const b_hh = p.get(`rnn.bias_hh_l${l}`)!;
     const cell = config.cell;
-    const hidden = new Float32Array(T * B * H);
-    const hiddenPrev = new Float32Array(T * B * H);
-    const gates = cell === 'rnn' ? null : new Float32Array(T * B * G);
-    const cellSeq = cell === 'lstm' ? new Float32Array(T * B * H) : null;
-    const cellPrev = cell === 'lstm' ? new Float32Array(T * B * H) : null;
-    const recurrent = cell === 'gru' ? new Float32Array(T * B * G) : null;
+    const array = (name: string, width: number): Float32Array => workspace.get(`${name}${l}`, T * B * width);
+    const hidden = array('hidden', H);
+    const hiddenPrev = array('hiddenPrev', H);
+    const gates = cell === 'rnn' ? null : array('gates', G);
+    const cellSeq = cell === 'lstm' ? array('cell', H) : null;
+    const cellPrev = cell === 'lstm' ? array('cellPrev', H) : null;
+    const recurrent = cell === 'gru' ? array('recurrent', G) : null;
     let h = state.h[l];
     let c = state.c ? state.c[l] : null;
     for (let t = 0; t < T; t++) {
@@ -363,7 +400,7 @@ export class Network {
     for (let l = config.layers - 1; l >= 0; l--) {
       const layer = trace.layers[l];
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
-      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets);
+      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets, trace.workspace);
       g.get(`rnn.weight_hh_l${l}`)!.set(await this.run(this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev));
       const dBiasIh = await this.run(this.k.gateBiasGrad, dInputProj);
       // LSTM and RNN add both biases before the same gates: one column sum serves both.
@@ -396,12 +433,14 @@ export class Network {
     layer: LayerTrace,
     dOut: Float32Array,
     resets: StateResets | null,
+    workspace: Workspace,
   ): Promise<[Float32Array, Float32Array]> {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const W_hh = p.get(`rnn.weight_hh_l${l}`)!;
-    const dInputProj = new Float32Array(T * B * G);
-    const dRecurrentProj = config.cell === 'gru' ? new Float32Array(T * B * G) : dInputProj;
+    // layers are swept one after another, so they share these
+    const dInputProj = workspace.get('dInputProj', T * B * G);
+    const dRecurrentProj = config.cell === 'gru' ? workspace.get('dRecurrentProj', T * B * G) : dInputProj;
     let dhNext: Float32Array = new Float32Array(B * H);
     let dcNext: Float32Array = new Float32Array(B * H);
     const rows = (a: Float32Array, t: number, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
@@ -448,9 +487,9 @@ const MAX_TABLE_FLOATS = 1 << 22;
  * gather kernel would upload the whole table on every call (22.7 µs for a
  * 65×1024 table at batch 1, against 0 for a view of the row).
  */
-function tableRows(table: Float32Array, tokens: Float32Array, width: number): Float32Array {
-  if (tokens.length === 1) return table.subarray(tokens[0] * width, (tokens[0] + 1) * width);
-  const out = new Float32Array(tokens.length * width);
+function tableRows(table: Float32Array, tokens: Float32Array, width: number, out?: Float32Array): Float32Array {
+  if (tokens.length === 1 && !out) return table.subarray(tokens[0] * width, (tokens[0] + 1) * width);
+  out ??= new Float32Array(tokens.length * width);
   for (let r = 0; r < tokens.length; r++) out.set(table.subarray(tokens[r] * width, (tokens[r] + 1) * width), r * width);
   return out;
 }
