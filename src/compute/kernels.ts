@@ -34,18 +34,35 @@ export class KernelRunner {
   productFlops = 0;
 
   async run(src: KernelSource, ...args: KernelArg[]): Promise<Float32Array> {
+    return this.execute(src, args);
+  }
+
+  /**
+   * As `run`, with the result written into `out` (its exact size) and `out`
+   * returned: wasm-gemm writes there directly, sparing a fresh multi-megabyte
+   * array per product; gpu.js kernels are copied in.
+   */
+  async runInto(out: Float32Array, src: KernelSource, ...args: KernelArg[]): Promise<Float32Array> {
+    return this.execute(src, args, out);
+  }
+
+  private async execute(src: KernelSource, args: KernelArg[], into?: Float32Array): Promise<Float32Array> {
     if (src.product) this.productFlops += 2 * src.product.M * src.product.N * src.product.K;
     if (this.gemm && src.product) {
       const arrays = args.filter((a): a is Float32Array => a instanceof Float32Array);
       if (arrays.length !== args.length) throw new TypeError(`${src.key}: a matrix product takes only arrays`);
-      const out = await this.gemm.run(src.product, arrays);
+      const out = await this.gemm.run(src.product, arrays, into);
       this.gemmRan = true;
       return out;
     }
     const kernel = this.kernel(src);
     const result: unknown = await kernel(...args);
     if (!this.executed.has(src.key)) this.noteExecution(src.key, kernel);
-    return flatten(result, src.output);
+    const flat = flatten(result, src.output);
+    if (!into) return flat;
+    if (into.length !== flat.length) throw new TypeError(`${src.key}: the output array should hold ${flat.length} floats, not ${into.length}`);
+    into.set(flat);
+    return into;
   }
 
   /**

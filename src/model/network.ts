@@ -306,7 +306,7 @@ export class Network {
             : await this.run(this.k.inputProjection[0], input, W_ih, b_ih);
         } else {
           input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
-          projected = await this.run(this.k.inputProjection[l], input, W_ih, b_ih);
+          projected = await this.runner.runInto(workspace.get(`projected${l}`, B * T * this.G), this.k.inputProjection[l], input, W_ih, b_ih);
         }
       }
       const trace = await this.recur(l, p, projected, input, state, resets, workspace);
@@ -393,15 +393,19 @@ export class Network {
     const g = views(this.layout, grads);
     const top = trace.layers[config.layers - 1].hidden;
     const { tokens, targets, weights } = trace.window;
+    const ws = trace.workspace;
+    const N = this.batch * this.seq;
+    // products write straight into the gradient views and workspace arrays
+    const into = (name: string, src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> => this.runner.runInto(g.get(name)!, src, ...args);
     const dLogits = await this.run(this.k.lossGrad, trace.logits, trace.lse, targets, weights);
-    g.get('decoder.weight')!.set(await this.run(this.k.decoderWeightGrad, dLogits, top));
+    await into('decoder.weight', this.k.decoderWeightGrad, dLogits, top);
     g.get('decoder.bias')!.set(await this.run(this.k.decoderBiasGrad, dLogits));
-    let dOut = await this.run(this.k.decoderGrad, dLogits, p.get('decoder.weight')!);
+    let dOut = await this.runner.runInto(ws.get('dTop', N * config.hidden), this.k.decoderGrad, dLogits, p.get('decoder.weight')!);
     for (let l = config.layers - 1; l >= 0; l--) {
       const layer = trace.layers[l];
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
       const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets, trace.workspace);
-      g.get(`rnn.weight_hh_l${l}`)!.set(await this.run(this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev));
+      await into(`rnn.weight_hh_l${l}`, this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev);
       const dBiasIh = await this.run(this.k.gateBiasGrad, dInputProj);
       // LSTM and RNN add both biases before the same gates: one column sum serves both.
       const dBiasHh = dRecurrentProj === dInputProj ? dBiasIh : await this.run(this.k.gateBiasGrad, dRecurrentProj);
@@ -411,8 +415,8 @@ export class Network {
         g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
         continue;
       }
-      g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.inputWeightGrad[l], dInputProj, layer.input));
-      const dInput = await this.run(this.k.inputGrad[l], dInputProj, W_ih);
+      await into(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
+      const dInput = await this.runner.runInto(ws.get(`dInput${l}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
       if (l === 0) {
         g.get('embedding.weight')!.set(await this.run(this.k.embedGrad!, dInput, tokens));
       } else {

@@ -180,6 +180,18 @@ describe('wasm-gemm', () => {
     }
   });
 
+  it('writes into a given output array (a view too) and refuses one of the wrong size', async () => {
+    const p: Product = { kind: 'nt', M: 5, N: 40, K: 9, add: true };
+    const args = operands(p, 11);
+    const want = await threaded.run(p, args);
+    const backing = new Float32Array(5 * 40 + 7).fill(-1);
+    const out = backing.subarray(3, 3 + 5 * 40);
+    expect(await threaded.run(p, args, out)).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(want));
+    expect([...backing.subarray(0, 3), ...backing.subarray(203)]).toEqual([-1, -1, -1, -1, -1, -1, -1]);
+    await expect(threaded.run(p, args, new Float32Array(199))).rejects.toThrow(/output array should hold 200/);
+  });
+
   it('refuses operands of the wrong size', async () => {
     const p: Product = { kind: 'nn', M: 3, N: 4, K: 5, add: false };
     await expect(single.run(p, [new Float32Array(12), new Float32Array(19)])).rejects.toThrow(/argument 1/);

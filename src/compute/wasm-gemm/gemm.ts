@@ -159,9 +159,9 @@ class Pool {
   }
 
   /** A fresh copy: TypedArray.set from a shared buffer is ~30× slower than Buffer.copy here. */
-  take(at: number, floats: number): Float32Array {
-    const out = new Float32Array(floats);
-    this.heap.copy(Buffer.from(out.buffer), 0, at, at + floats * 4);
+  take(at: number, floats: number, into?: Float32Array): Float32Array {
+    const out = into ?? new Float32Array(floats);
+    this.heap.copy(Buffer.from(out.buffer, out.byteOffset, out.byteLength), 0, at, at + floats * 4);
     return out;
   }
 
@@ -313,18 +313,20 @@ export class WasmGemm {
     if (pool.resident.size === 0) pool.residentTop = DATA_OFFSET;
   }
 
-  run(p: Product, args: readonly Float32Array[]): Promise<Float32Array> {
+  run(p: Product, args: readonly Float32Array[], into?: Float32Array): Promise<Float32Array> {
     try {
-      return Promise.resolve(this.runSync(p, args));
+      return Promise.resolve(this.runSync(p, args, into));
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
   /** The same product, computed before returning. */
-  runSync(p: Product, args: readonly Float32Array[]): Float32Array {
+  runSync(p: Product, args: readonly Float32Array[], into?: Float32Array): Float32Array {
     if (this.destroyed) throw new Error('wasm-gemm: run after destroy');
     const { kind, M, N, K, add } = p;
+    const outLength = kind === 'nt' ? M * N : kind === 'nn' ? M * K : N * K;
+    if (into && into.length !== outLength) throw new TypeError(`wasm-gemm ${kind} ${M}×${N}×${K}: the output array should hold ${outLength} floats, not ${into.length}`);
     const want = kind === 'nt' ? 3 + (add ? 1 : 0) : kind === 'nn' ? 2 + (add ? 1 : 0) : 2;
     if (args.length !== want) throw new TypeError(`wasm-gemm ${kind}: expected ${want} arguments, got ${args.length}`);
     const sizes =
@@ -423,7 +425,7 @@ export class WasmGemm {
 
     pool.execute(P);
     if (resident) resident.packed = true;
-    return pool.take(outAt, R * C);
+    return pool.take(outAt, R * C, into);
   }
 
   /** Releases this handle; the pool stops when its last handle is destroyed. Idempotent. */
