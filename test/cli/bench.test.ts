@@ -17,14 +17,16 @@ describe('charlm bench', () => {
     expect(out).toMatchObject({ cell: 'gru', config: 'small', backend: 'cpu', params: expected });
     expect(out.charsPerSec).toBeCloseTo((s.batch * s.seq * 1000) / (out.stepMs as number), -1);
     expect(out.rssMb).toBeGreaterThan(0);
-    // Small GRU, two layers, N = B·T rows. Window products: each layer's input projection,
-    // input-weight gradient and input gradient (N·G·E for layer 0, whose input gradient then
-    // scatters into the embedding; N·G·H for layer 1); both layers'
-    // recurrent weight gradients (N·G·H each); decoder forward, weight and input gradients (N·V·H
-    // each). Per timestep, per layer: h·W_hhᵀ forward and its gradient (B·G·H each).
+    // Small GRU, two layers, N = B·T rows. Window products: layer 0's input projection as a
+    // table of the V vocabulary rows (V·G·E, V < N), its input-weight gradient and input gradient
+    // (N·G·E each; the latter then scatters into the embedding); layer 1's input projection,
+    // input-weight gradient and input gradient (N·G·H each); both layers' recurrent weight
+    // gradients (N·G·H each); decoder forward, weight and input gradients (N·V·H each). Per
+    // timestep, per layer: h·W_hhᵀ forward and its gradient (B·G·H each).
     const N = s.batch * s.seq;
     const G = 3 * s.hidden;
-    const macs = 3 * N * G * s.embed + 5 * N * G * s.hidden + 3 * N * BENCH_VOCAB * s.hidden + 2 * s.layers * s.seq * s.batch * G * s.hidden;
+    const macs =
+      BENCH_VOCAB * G * s.embed + 2 * N * G * s.embed + 5 * N * G * s.hidden + 3 * N * BENCH_VOCAB * s.hidden + 2 * s.layers * s.seq * s.batch * G * s.hidden;
     const expectedGflops = (2 * macs) / (out.stepMs as number) / 1e6;
     expect(Math.abs((out.gflops as number) - expectedGflops)).toBeLessThanOrEqual(expectedGflops * 0.01);
   });
