@@ -66,11 +66,34 @@ export function withoutBanned(probs: Float32Array, banned: ReadonlySet<number>):
 }
 
 /**
+ * Ids by falling probability, ties by rising id. Each id's key is its
+ * probability's float32 bits times 2^16 plus (65535 − id), exact in a float64
+ * (bits < 2^31), so a numeric typed-array sort gives the order without a
+ * comparator call per comparison (65 ids: ~7 → ~1 µs a symbol). Vocabularies
+ * over 65536 ids, or a NaN, take the comparator.
+ */
+function byProbability(probs: Float32Array): ArrayLike<number> & Iterable<number> {
+  const V = probs.length;
+  const bits = new Uint32Array(probs.buffer, probs.byteOffset, V);
+  const keys = new Float64Array(V);
+  let plain = V <= 0x10000;
+  for (let i = 0; plain && i < V; i++) {
+    if (!(probs[i] >= 0)) plain = false;
+    keys[i] = (bits[i] & 0x7fffffff) * 0x10000 + (0xffff - i);
+  }
+  if (!plain) return Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
+  keys.sort();
+  const order = new Uint32Array(V);
+  for (let i = 0; i < V; i++) order[i] = 0xffff - (keys[V - 1 - i] % 0x10000);
+  return order;
+}
+
+/**
  * Draws an id from `probs` (already softmaxed at the temperature) after top-k and
  * top-p truncation; ties keep the lower id so a seed always gives the same text.
  */
 export function draw(probs: Float32Array, options: SamplingOptions, rng: Rng): number {
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
+  const order = byProbability(probs);
   let keep = options.topK > 0 ? Math.min(options.topK, order.length) : order.length;
   if (options.topP < 1) {
     let mass = 0;

@@ -241,6 +241,14 @@ const within = (inner: Float32Array, outer: Float32Array): boolean =>
   inner.buffer === outer.buffer && inner.byteOffset >= outer.byteOffset && inner.byteOffset + inner.byteLength <= outer.byteOffset + outer.byteLength;
 
 const round = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/** Length of argument i of a `kind` product (nt: a, w, bias, add; nn: a, b, add; tn: a, x). */
+function operandSize(kind: Product['kind'], i: number, M: number, N: number, K: number): number {
+  if (i === 1) return kind === 'tn' ? M * K : N * K;
+  if (i === 0) return kind === 'nt' ? M * K : M * N;
+  if (kind === 'nt') return i === 2 ? N : M * N;
+  return M * K;
+}
 /** Bytes for `floats`, 64-byte aligned with 64 bytes of slack. */
 const span = (floats: number): number => round(floats * 4 + 64, 64);
 
@@ -300,6 +308,11 @@ export class WasmGemm {
     this.pool.pinDelta(1);
   }
 
+  private isPinned(a: Float32Array): boolean {
+    for (let i = 0; i < this.pins.length; i++) if (within(a, this.pins[i])) return true;
+    return false;
+  }
+
   unpin(a: Float32Array): void {
     const i = this.pins.indexOf(a);
     if (i >= 0) {
@@ -329,16 +342,19 @@ export class WasmGemm {
     if (into && into.length !== outLength) throw new TypeError(`wasm-gemm ${kind} ${M}×${N}×${K}: the output array should hold ${outLength} floats, not ${into.length}`);
     const want = kind === 'nt' ? 3 + (add ? 1 : 0) : kind === 'nn' ? 2 + (add ? 1 : 0) : 2;
     if (args.length !== want) throw new TypeError(`wasm-gemm ${kind}: expected ${want} arguments, got ${args.length}`);
-    const sizes =
-      kind === 'nt' ? [M * K, N * K, N, M * N] : kind === 'nn' ? [M * N, N * K, M * K] : [M * N, M * K];
-    args.forEach((a, i) => {
-      if (!(a instanceof Float32Array) || a.length !== sizes[i]) {
-        throw new TypeError(`wasm-gemm ${kind} ${M}×${N}×${K}: argument ${i} should be a Float32Array of ${sizes[i]}, got ${a?.length}`);
+    // Batch-1 sampling calls this ~5 times a symbol: no closures or arrays on the way.
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const size = operandSize(kind, i, M, N, K);
+      if (!(a instanceof Float32Array) || a.length !== size) {
+        throw new TypeError(`wasm-gemm ${kind} ${M}×${N}×${K}: argument ${i} should be a Float32Array of ${size}, got ${a?.length}`);
       }
-    });
+    }
 
     // Generic view (module.ts): out[R×C] = A[R×D]·B[D×C]
-    const [R, C, D] = kind === 'nt' ? [M, N, K] : kind === 'nn' ? [M, K, N] : [N, K, M];
+    const R = kind === 'tn' ? N : M;
+    const C = kind === 'nt' ? N : K;
+    const D = kind === 'nt' ? K : kind === 'nn' ? N : M;
     const { MR, NR } = SHAPE;
     const cPad = round(C, NR);
     const rPad = round(R, MR);
@@ -356,7 +372,7 @@ export class WasmGemm {
 
     const pool = this.pool;
     // tn's B is activations, never pinned weights; nt's and nn's B is a weight matrix.
-    const pinned = kind !== 'tn' && this.pins.some((p) => within(args[1], p));
+    const pinned = kind !== 'tn' && this.isPinned(args[1]);
     const key = pinned ? rangeKey(args[1], kind, C) : '';
     let resident = pinned ? pool.resident.get(key) : undefined;
     const packedFloats = cPad * Math.max(D, 1);
@@ -367,20 +383,23 @@ export class WasmGemm {
     }
     const alreadyPacked = resident?.packed === true;
 
-    let at = pool.residentTop;
-    const region = (floats: number): number => {
-      const o = at;
-      at += span(floats);
-      return o;
-    };
-    const aAt = region(args[0].length);
-    const bAt = alreadyPacked ? 0 : region(args[1].length);
-    const biasAt = kind === 'nt' ? region(cPad) : 0;
-    const addAt = hasAdd ? region(R * C) : 0;
-    const packedAt = resident ? resident.at : region(packedFloats);
-    const cAt = region(rPad * cPad);
-    const aPackedAt = splitColumns ? region(rPad * Math.max(D, 1)) : 0;
-    const outAt = cPad !== C ? region(R * C) : cAt;
+    // Regions laid out one after another from residentTop.
+    const aAt = pool.residentTop;
+    let at = aAt + span(args[0].length);
+    const bAt = alreadyPacked ? 0 : at;
+    if (!alreadyPacked) at += span(args[1].length);
+    const biasAt = kind === 'nt' ? at : 0;
+    if (kind === 'nt') at += span(cPad);
+    const addAt = hasAdd ? at : 0;
+    if (hasAdd) at += span(R * C);
+    const packedAt = resident ? resident.at : at;
+    if (!resident) at += span(packedFloats);
+    const cAt = at;
+    at += span(rPad * cPad);
+    const aPackedAt = splitColumns ? at : 0;
+    if (splitColumns) at += span(rPad * Math.max(D, 1));
+    const outAt = cPad !== C ? at : cAt;
+    if (cPad !== C) at += span(R * C);
     const sb = scratchBytes(SHAPE);
     const scratchAt = at;
     at += sb * P;
@@ -416,8 +435,9 @@ export class WasmGemm {
     job[JOB.splitColumns] = splitColumns ? 1 : 0;
     job[JOB.aPacked] = aPackedAt;
     job[JOB.panels] = cPad / NR;
-    // about four units per participant: few claims, and still room to balance
-    job[JOB.chunk] = Math.max(1, Math.floor(cPad / NR / (4 * P)));
+    // about eight units per participant, in whole pairs of panels (kernelRow takes two):
+    // few claims, and little left for the caller to wait on at the end
+    job[JOB.chunk] = Math.max(2, 2 * Math.floor(cPad / NR / (16 * P)));
     const claimUnits = splitColumns ? Math.ceil(cPad / NR / job[JOB.chunk]) : Math.ceil(R / SHAPE.MC);
     // The claim word holds both ends in 16 bits each.
     if (claimUnits > 0xffff) throw new RangeError(`wasm-gemm ${kind} ${M}×${N}×${K}: more than ${0xffff * SHAPE.MC} rows`);
