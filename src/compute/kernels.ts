@@ -126,6 +126,10 @@ export class KernelRunner {
       asyncMode,
       ...(this.backend === 'webasm' ? { poolSize: this.threads } : {}),
     });
+    // Patched webasm kernels (src/compute/patches) then return their flat data
+    // instead of a subarray per row (B·blocks of them for a gate kernel);
+    // flatten takes either, and a kernel gpu.js switches to ignores it.
+    (k.kernel as { flatOutput?: boolean }).flatOutput = true;
     this.cache.set(src.key, k);
     return k;
   }

@@ -169,6 +169,20 @@ describe('webasm unit-stride reads (patched gpu.js)', () => {
   });
 });
 
+describe('webasm flatOutput (patched gpu.js)', () => {
+  it('returns the row-major data as one array when the kernel object asks for it', () => {
+    const k = gpu.createKernel(function () {
+      return this.thread.z * 100 + this.thread.y * 10 + this.thread.x;
+    }, { output: [4, 3, 2], precision: 'single' });
+    const nested = k() as unknown as Float32Array[][];
+    expect(nested[1][2][3]).toBe(123);
+    (k.kernel as unknown as { flatOutput: boolean }).flatOutput = true;
+    const flat = k() as unknown as Float32Array;
+    expect(flat).toBeInstanceOf(Float32Array);
+    expect(Array.from(flat)).toEqual(nested.flatMap((rows) => rows.flatMap((row) => Array.from(row))));
+  });
+});
+
 describe('gpujsPatched', () => {
   it('is true for the installed gpu.js and false for an unpatched or missing code generator', () => {
     expect(gpujsPatched()).toBe(true);
