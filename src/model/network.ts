@@ -449,13 +449,18 @@ export class Network {
     let dcNext: Float32Array = new Float32Array(B * H);
     const rows = (a: Float32Array, t: number, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
     for (let t = T - 1; t >= 0; t--) {
+      // What flows into h_{t−1} and c_{t−1} is only needed while there is a step t−1:
+      // the carried-in state is not trained, so step 0 skips those kernels.
+      const more = t > 0;
       const dOutT = rows(dOut, t, H);
       if (config.cell === 'lstm') {
         const act = rows(layer.gates!, t, G);
         const c = rows(layer.cell!, t, H);
         const dPre = await this.run(this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, rows(layer.cellPrev!, t, H));
-        dcNext = await this.run(this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
-        dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
+        if (more) {
+          dcNext = await this.run(this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
+          dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
+        }
         dInputProj.set(dPre, t * B * G);
       } else if (config.cell === 'gru') {
         const act = rows(layer.gates!, t, G);
@@ -463,17 +468,19 @@ export class Network {
         const hp = rows(layer.recurrent!, t, G);
         const dIn = await this.run(this.k.gruInputBackward, dOutT, dhNext, act, hPrev, hp);
         const dRec = await this.run(this.k.gruRecurrentBackward, dOutT, dhNext, act, hPrev, hp);
-        const direct = await this.run(this.k.gruHiddenBackward, dOutT, dhNext, act);
-        dhNext = await this.run(this.k.recurrentGradAdd, dRec, W_hh, direct);
+        if (more) {
+          const direct = await this.run(this.k.gruHiddenBackward, dOutT, dhNext, act);
+          dhNext = await this.run(this.k.recurrentGradAdd, dRec, W_hh, direct);
+        }
         dInputProj.set(dIn, t * B * G);
         dRecurrentProj.set(dRec, t * B * G);
       } else {
         const dPre = await this.run(this.k.rnnHiddenBackward, dOutT, dhNext, rows(layer.hidden, t, H));
-        dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
+        if (more) dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
         dInputProj.set(dPre, t * B * G);
       }
       // What reached the masked h (and c) of step t reaches h_{t−1} (and c_{t−1}) through the same mask: nothing past a reset.
-      if (resets?.resets[t]) {
+      if (more && resets?.resets[t]) {
         const keep = rows(resets.rows, t, H);
         dhNext = await this.run(this.k.keepState, dhNext, keep);
         if (config.cell === 'lstm') dcNext = await this.run(this.k.keepState, dcNext, keep);
