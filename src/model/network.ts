@@ -154,7 +154,9 @@ function kernelSet(config: ModelConfig, B: number, T: number) {
 /**
  * Embedding → L stacked cells → linear → softmax cross-entropy, forward and
  * backward through time for a fixed window shape. Every tensor operation is a
- * gpu.js kernel; the host only slices, concatenates and sums the final losses.
+ * gpu.js kernel (products may run on wasm-gemm); the host only slices,
+ * concatenates, copies rows of the first layer's vocabulary table and sums the
+ * final losses.
  *
  * Shape of the step: a whole window's input projection is one product
  * ([T·B, In]·W_ihᵀ); only h·W_hhᵀ runs per timestep; weight gradients are one
