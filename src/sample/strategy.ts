@@ -72,7 +72,7 @@ export function withoutBanned(probs: Float32Array, banned: ReadonlySet<number>):
  * comparator call per comparison (65 ids: ~7 → ~1 µs a symbol). Vocabularies
  * over 65536 ids, or a NaN, take the comparator.
  */
-function byProbability(probs: Float32Array): ArrayLike<number> & Iterable<number> {
+export function probabilityOrder(probs: Float32Array): ArrayLike<number> & Iterable<number> {
   const V = probs.length;
   const bits = new Uint32Array(probs.buffer, probs.byteOffset, V);
   const keys = new Float64Array(V);
@@ -93,7 +93,7 @@ function byProbability(probs: Float32Array): ArrayLike<number> & Iterable<number
  * top-p truncation; ties keep the lower id so a seed always gives the same text.
  */
 export function draw(probs: Float32Array, options: SamplingOptions, rng: Rng): number {
-  const order = byProbability(probs);
+  const order = probabilityOrder(probs);
   let keep = options.topK > 0 ? Math.min(options.topK, order.length) : order.length;
   if (options.topP < 1) {
     let mass = 0;
