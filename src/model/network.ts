@@ -267,15 +267,16 @@ export class Network {
   }
 
   /**
-   * The parameters do not change during a pass, so the runner may keep weight
-   * matrices resident (wasm-gemm packs W_hh once per window instead of once per timestep).
+   * `array` does not change during `pass`, so the runner may keep it resident:
+   * wasm-gemm packs W_hh once per window instead of once per timestep while the
+   * parameters are pinned, and copies backward's dPre in once for its products.
    */
-  private async pinned<T>(params: Float32Array, pass: () => Promise<T>): Promise<T> {
-    this.runner.pin(params);
+  private async pinned<T>(array: Float32Array, pass: () => Promise<T>): Promise<T> {
+    this.runner.pin(array);
     try {
       return await pass();
     } finally {
-      this.runner.unpin(params);
+      this.runner.unpin(array);
     }
   }
 
@@ -407,18 +408,22 @@ export class Network {
       const layer = trace.layers[l];
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
       const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets, trace.workspace);
-      await into(`rnn.weight_hh_l${l}`, this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev);
-      const dBiasIh = await this.run(this.k.gateBiasGrad, dInputProj);
-      // LSTM and RNN add both biases before the same gates: one column sum serves both.
-      const dBiasHh = dRecurrentProj === dInputProj ? dBiasIh : await this.run(this.k.gateBiasGrad, dRecurrentProj);
-      g.get(`rnn.bias_hh_l${l}`)!.set(dBiasHh);
-      g.get(`rnn.bias_ih_l${l}`)!.set(dBiasIh);
-      if (layer.input === null) {
-        g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
-        continue;
-      }
-      await into(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
-      const dInput = await this.runner.runInto(ws.get(`dInput${l}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
+      // dInputProj feeds up to three products in a row: wasm-gemm copies it in once while pinned
+      const dInput = await this.pinned(dInputProj, async () => {
+        await into(`rnn.weight_hh_l${l}`, this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev);
+        const dBiasIh = await this.run(this.k.gateBiasGrad, dInputProj);
+        // LSTM and RNN add both biases before the same gates: one column sum serves both.
+        const dBiasHh = dRecurrentProj === dInputProj ? dBiasIh : await this.run(this.k.gateBiasGrad, dRecurrentProj);
+        g.get(`rnn.bias_hh_l${l}`)!.set(dBiasHh);
+        g.get(`rnn.bias_ih_l${l}`)!.set(dBiasIh);
+        if (layer.input === null) {
+          g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
+          return null;
+        }
+        await into(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
+        return this.runner.runInto(ws.get(`dInput${l}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
+      });
+      if (dInput === null) continue;
       if (l === 0) {
         g.get('embedding.weight')!.set(await this.run(this.k.embedGrad!, dInput, tokens));
       } else {

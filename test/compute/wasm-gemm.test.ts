@@ -180,6 +180,29 @@ describe('wasm-gemm', () => {
     }
   });
 
+  it('copies a pinned A in once: same results, a changed A seen once unpinned, no growth over pin cycles', async () => {
+    const nn: Product = { kind: 'nn', M: 64, N: 48, K: 20, add: false };
+    const tn: Product = { kind: 'tn', M: 64, N: 48, K: 20, add: false };
+    const [a, b] = operands(nn, 31);
+    const [, x] = operands(tn, 32);
+    const plainNn = await threaded.run(nn, [a, b]);
+    const plainTn = await threaded.run(tn, [a, x]);
+    let bytes = 0;
+    for (let cycle = 0; cycle < 5; cycle++) {
+      threaded.pin(a);
+      // a fresh view of the same bytes each time, as Network's workspace gives
+      expect(Array.from(await threaded.run(tn, [a.subarray(0), x]))).toEqual(Array.from(plainTn));
+      expect(Array.from(await threaded.run(nn, [a.subarray(0), b]))).toEqual(Array.from(plainNn));
+      threaded.unpin(a);
+      if (cycle === 0) bytes = threaded.memoryBytes;
+    }
+    expect(threaded.memoryBytes).toBe(bytes);
+    a[0] += 1;
+    const changed = await threaded.run(nn, [a, b]);
+    expect(relativeError(changed, naive(nn, [a, b]))).toBeLessThan(TOLERANCE);
+    expect(Array.from(changed)).not.toEqual(Array.from(plainNn));
+  });
+
   it('writes into a given output array (a view too) and refuses one of the wrong size', async () => {
     const p: Product = { kind: 'nt', M: 5, N: 40, K: 9, add: true };
     const args = operands(p, 11);

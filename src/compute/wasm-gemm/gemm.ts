@@ -26,6 +26,11 @@ export const THREADED_FROM_MACS = 16_000_000;
  * 334 → 203, 50×2048×512 nt 2258 → 1148.
  */
 export const THIN_THREADED_FROM_MACS = 131_072;
+/**
+ * Largest A operand kept resident while pinned: medium's dPre (8 MiB) saves two
+ * 8 MB copies per layer; large's (20 MB) raised peak RSS by ~34 MB for less.
+ */
+export const RESIDENT_A_MAX_BYTES = 8 * 2 ** 20;
 /** Upper bound on participants (the caller plus workers). */
 export const MAX_THREADS = 8;
 const PAGE = 65536;
@@ -221,7 +226,9 @@ class Pool {
 interface Resident {
   readonly source: Float32Array;
   readonly at: number;
-  /** False until the first product using it has packed it. */
+  /** First byte after its region. */
+  readonly end: number;
+  /** False until the first product using it has packed (an A: copied) it. */
   packed: boolean;
 }
 
@@ -320,10 +327,13 @@ export class WasmGemm {
       this.pool.pinDelta(-1);
     }
     const pool = this.pool;
+    let top = DATA_OFFSET;
     for (const [key, r] of pool.resident) {
       if (!this.pins.some((p) => within(r.source, p))) pool.resident.delete(key);
+      else top = Math.max(top, r.end);
     }
-    if (pool.resident.size === 0) pool.residentTop = DATA_OFFSET;
+    // the space of released operands above the last kept one is free again
+    pool.residentTop = top;
   }
 
   run(p: Product, args: readonly Float32Array[], into?: Float32Array): Promise<Float32Array> {
@@ -377,15 +387,26 @@ export class WasmGemm {
     let resident = pinned ? pool.resident.get(key) : undefined;
     const packedFloats = cPad * Math.max(D, 1);
     if (pinned && !resident) {
-      resident = { source: args[1], at: pool.residentTop, packed: false };
-      pool.residentTop += span(packedFloats);
+      resident = { source: args[1], at: pool.residentTop, end: pool.residentTop + span(packedFloats), packed: false };
+      pool.residentTop = resident.end;
       pool.resident.set(key, resident);
     }
     const alreadyPacked = resident?.packed === true;
+    // An A inside a pinned array (backward's dPre, read by three products in a row) is copied in
+    // once, up to RESIDENT_A_MAX_BYTES: past that the memory it holds is worth more than the copies.
+    const aPinned = args[0].byteLength <= RESIDENT_A_MAX_BYTES && this.isPinned(args[0]);
+    const aKey = aPinned ? rangeKey(args[0], 'A', 0) : '';
+    let residentA = aPinned ? pool.resident.get(aKey) : undefined;
+    if (aPinned && !residentA) {
+      residentA = { source: args[0], at: pool.residentTop, end: pool.residentTop + span(args[0].length), packed: false };
+      pool.residentTop = residentA.end;
+      pool.resident.set(aKey, residentA);
+    }
 
     // Regions laid out one after another from residentTop.
-    const aAt = pool.residentTop;
-    let at = aAt + span(args[0].length);
+    let at = pool.residentTop;
+    const aAt = residentA ? residentA.at : at;
+    if (!residentA) at += span(args[0].length);
     const bAt = alreadyPacked ? 0 : at;
     if (!alreadyPacked) at += span(args[1].length);
     const biasAt = kind === 'nt' ? at : 0;
@@ -405,7 +426,7 @@ export class WasmGemm {
     at += sb * P;
     pool.reserve(at);
 
-    pool.put(args[0], aAt);
+    if (!residentA?.packed) pool.put(args[0], aAt);
     if (!alreadyPacked) pool.put(args[1], bAt);
     if (kind === 'nt') pool.put(args[2], biasAt);
     if (hasAdd) pool.put(args[kind === 'nt' ? 3 : 2], addAt);
@@ -445,6 +466,7 @@ export class WasmGemm {
 
     pool.execute(P);
     if (resident) resident.packed = true;
+    if (residentA) residentA.packed = true;
     return pool.take(outAt, R * C, into);
   }
 
