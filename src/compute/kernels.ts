@@ -39,8 +39,8 @@ export class KernelRunner {
 
   /**
    * As `run`, with the result written into `out` (its exact size) and `out`
-   * returned: wasm-gemm writes there directly, sparing a fresh multi-megabyte
-   * array per product; gpu.js kernels are copied in.
+   * returned: wasm-gemm and patched webasm kernels write there directly,
+   * sparing a fresh array per call; other gpu.js kernels are copied in.
    */
   async runInto(out: Float32Array, src: KernelSource, ...args: KernelArg[]): Promise<Float32Array> {
     return this.execute(src, args, out);
@@ -56,8 +56,12 @@ export class KernelRunner {
       return out;
     }
     const kernel = this.kernel(src);
+    // Patched webasm kernels write a synchronous run's result straight into `into`.
+    if (into) (kernel.kernel as { outputTarget?: Float32Array | null }).outputTarget = into;
     const result: unknown = await kernel(...args);
+    if (into) (kernel.kernel as { outputTarget?: Float32Array | null }).outputTarget = null;
     if (!this.executed.has(src.key)) this.noteExecution(src.key, kernel);
+    if (into && result === into) return into;
     const flat = flatten(result, src.output);
     if (!into) return flat;
     if (into.length !== flat.length) throw new TypeError(`${src.key}: the output array should hold ${flat.length} floats, not ${into.length}`);

@@ -367,24 +367,21 @@ export class Network {
         if (c) c = await this.run(this.k.keepState, c, keep);
       }
       hiddenPrev.set(h, t * B * H);
-      const xp = projected.subarray(t * B * G, (t + 1) * B * G);
-      const hp = await this.run(this.k.recurrent, h, W_hh, b_hh);
+      // Each kernel writes its result straight into the trace row it belongs in.
+      const row = (a: Float32Array, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
+      const xp = row(projected, G);
+      const hp = await this.runner.runInto(cell === 'gru' ? row(recurrent!, G) : workspace.get('hp', B * G), this.k.recurrent, h, W_hh, b_hh);
       if (cell === 'lstm') {
         cellPrev!.set(c!, t * B * H);
-        const act = await this.run(this.k.lstmGates, xp, hp);
-        c = await this.run(this.k.lstmCell, act, c!);
-        h = await this.run(this.k.lstmHidden, act, c);
-        gates!.set(act, t * B * G);
-        cellSeq!.set(c, t * B * H);
+        const act = await this.runner.runInto(row(gates!, G), this.k.lstmGates, xp, hp);
+        c = await this.runner.runInto(row(cellSeq!, H), this.k.lstmCell, act, c!);
+        h = await this.runner.runInto(row(hidden, H), this.k.lstmHidden, act, c);
       } else if (cell === 'gru') {
-        const act = await this.run(this.k.gruGates, xp, hp);
-        h = await this.run(this.k.gruHidden, act, h);
-        gates!.set(act, t * B * G);
-        recurrent!.set(hp, t * B * G);
+        const act = await this.runner.runInto(row(gates!, G), this.k.gruGates, xp, hp);
+        h = await this.runner.runInto(row(hidden, H), this.k.gruHidden, act, h);
       } else {
-        h = await this.run(this.k.rnnHidden, xp, hp);
+        h = await this.runner.runInto(row(hidden, H), this.k.rnnHidden, xp, hp);
       }
-      hidden.set(h, t * B * H);
     }
     return { input, hidden, hiddenPrev, gates, cell: cellSeq, cellPrev, recurrent };
   }
@@ -452,9 +449,14 @@ export class Network {
     // layers are swept one after another, so they share these
     const dInputProj = workspace.get('dInputProj', T * B * G);
     const dRecurrentProj = config.cell === 'gru' ? workspace.get('dRecurrentProj', T * B * G) : dInputProj;
-    let dhNext: Float32Array = new Float32Array(B * H);
-    let dcNext: Float32Array = new Float32Array(B * H);
+    // dh and dc are refilled in place every step: a kernel's inputs are copied in
+    // before its result is written, so reading and writing one array is safe
+    const dh = workspace.get('dhNext', B * H).fill(0);
+    const dc = workspace.get('dcNext', B * H).fill(0);
+    let dhNext: Float32Array = dh;
+    let dcNext: Float32Array = dc;
     const rows = (a: Float32Array, t: number, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
+    const into = (out: Float32Array, src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> => this.runner.runInto(out, src, ...args);
     for (let t = T - 1; t >= 0; t--) {
       // What flows into h_{t−1} and c_{t−1} is only needed while there is a step t−1:
       // the carried-in state is not trained, so step 0 skips those kernels.
@@ -463,34 +465,30 @@ export class Network {
       if (config.cell === 'lstm') {
         const act = rows(layer.gates!, t, G);
         const c = rows(layer.cell!, t, H);
-        const dPre = await this.run(this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, rows(layer.cellPrev!, t, H));
+        const dPre = await into(rows(dInputProj, t, G), this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, rows(layer.cellPrev!, t, H));
         if (more) {
-          dcNext = await this.run(this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
-          dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
+          dcNext = await into(dc, this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
+          dhNext = await into(dh, this.k.recurrentGrad, dPre, W_hh);
         }
-        dInputProj.set(dPre, t * B * G);
       } else if (config.cell === 'gru') {
         const act = rows(layer.gates!, t, G);
         const hPrev = rows(layer.hiddenPrev, t, H);
         const hp = rows(layer.recurrent!, t, G);
-        const dIn = await this.run(this.k.gruInputBackward, dOutT, dhNext, act, hPrev, hp);
-        const dRec = await this.run(this.k.gruRecurrentBackward, dOutT, dhNext, act, hPrev, hp);
+        await into(rows(dInputProj, t, G), this.k.gruInputBackward, dOutT, dhNext, act, hPrev, hp);
+        const dRec = await into(rows(dRecurrentProj, t, G), this.k.gruRecurrentBackward, dOutT, dhNext, act, hPrev, hp);
         if (more) {
-          const direct = await this.run(this.k.gruHiddenBackward, dOutT, dhNext, act);
-          dhNext = await this.run(this.k.recurrentGradAdd, dRec, W_hh, direct);
+          const direct = await into(workspace.get('direct', B * H), this.k.gruHiddenBackward, dOutT, dhNext, act);
+          dhNext = await into(dh, this.k.recurrentGradAdd, dRec, W_hh, direct);
         }
-        dInputProj.set(dIn, t * B * G);
-        dRecurrentProj.set(dRec, t * B * G);
       } else {
-        const dPre = await this.run(this.k.rnnHiddenBackward, dOutT, dhNext, rows(layer.hidden, t, H));
-        if (more) dhNext = await this.run(this.k.recurrentGrad, dPre, W_hh);
-        dInputProj.set(dPre, t * B * G);
+        const dPre = await into(rows(dInputProj, t, G), this.k.rnnHiddenBackward, dOutT, dhNext, rows(layer.hidden, t, H));
+        if (more) dhNext = await into(dh, this.k.recurrentGrad, dPre, W_hh);
       }
       // What reached the masked h (and c) of step t reaches h_{t−1} (and c_{t−1}) through the same mask: nothing past a reset.
       if (more && resets?.resets[t]) {
         const keep = rows(resets.rows, t, H);
-        dhNext = await this.run(this.k.keepState, dhNext, keep);
-        if (config.cell === 'lstm') dcNext = await this.run(this.k.keepState, dcNext, keep);
+        dhNext = await into(dh, this.k.keepState, dhNext, keep);
+        if (config.cell === 'lstm') dcNext = await into(dc, this.k.keepState, dcNext, keep);
       }
     }
     return [dInputProj, dRecurrentProj];

@@ -183,6 +183,26 @@ describe('webasm flatOutput (patched gpu.js)', () => {
   });
 });
 
+describe('webasm outputTarget (patched gpu.js)', () => {
+  it('writes one run into the given array (a view too), then goes back to fresh arrays; a wrong size is ignored', () => {
+    const k = gpu.createKernel(function (a: number[]) {
+      return a[this.thread.x] * 2;
+    }, { output: [8], precision: 'single' });
+    const input = Float32Array.from({ length: 8 }, (_, i) => i);
+    const backing = new Float32Array(12).fill(-1);
+    const view = backing.subarray(2, 10);
+    const inner = k.kernel as unknown as { outputTarget: Float32Array | null };
+    inner.outputTarget = view;
+    expect(k(input)).toBe(view);
+    expect(Array.from(backing)).toEqual([-1, -1, 0, 2, 4, 6, 8, 10, 12, 14, -1, -1]);
+    const next = k(input) as Float32Array;
+    expect(next).not.toBe(view);
+    expect(Array.from(next)).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    inner.outputTarget = new Float32Array(3);
+    expect(Array.from(k(input) as Float32Array)).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+  });
+});
+
 describe('gpujsPatched', () => {
   it('is true for the installed gpu.js and false for an unpatched or missing code generator', () => {
     expect(gpujsPatched()).toBe(true);
