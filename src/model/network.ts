@@ -305,11 +305,12 @@ export class Network {
           // backward still needs the embedded input; the projection is the table's rows when V < N
           input = await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
           projected = table
-            ? tableRows(table, window.tokens, this.G, workspace.get('projected0', B * T * this.G))
+            ? tableRows(table, window.tokens, this.G, workspace.get('projected', B * T * this.G))
             : await this.run(this.k.inputProjection[0], input, W_ih, b_ih);
         } else {
           input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
-          projected = await this.runner.runInto(workspace.get(`projected${l}`, B * T * this.G), this.k.inputProjection[l], input, W_ih, b_ih);
+          // one buffer for every layer: a layer's projection is spent by its own time loop
+          projected = await this.runner.runInto(workspace.get('projected', B * T * this.G), this.k.inputProjection[l], input, W_ih, b_ih);
         }
       }
       const trace = await this.recur(l, p, projected, input, state, resets, workspace);
@@ -418,7 +419,8 @@ export class Network {
           return null;
         }
         await into(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
-        return this.runner.runInto(ws.get(`dInput${l}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
+        // shared by size: layer l's dInput is spent (layer l−1's dOut) before l−1 writes its own
+        return this.runner.runInto(ws.get(`dInput:${layer.input.length}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
       });
       if (dInput === null) continue;
       if (l === 0) {
