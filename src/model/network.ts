@@ -186,6 +186,10 @@ export class Network {
     return this.runner.run(src, ...args);
   }
 
+  private runInto(out: Float32Array, src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> {
+    return this.runner.runInto(out, src, ...args);
+  }
+
   async forward(params: Float32Array, window: Window, state: RecurrentState, masks: DropoutMasks | null = null): Promise<ForwardResult> {
     return this.pinned(params, () => this.forwardPass(params, window, state, masks));
   }
@@ -236,7 +240,7 @@ export class Network {
       let h = state.h[l];
       let c = state.c ? state.c[l] : null;
       for (let t = 0; t < T; t++) {
-        const xp = projected.subarray(t * B * G, (t + 1) * B * G);
+        const xp = timestep(projected, t, B, G);
         const hp = await this.run(this.k.recurrent, h, W_hh, b_hh);
         if (cell === 'lstm') {
           const ch = await this.run(this.k.lstmStep, xp, hp, c!);
@@ -310,7 +314,7 @@ export class Network {
         } else {
           input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
           // one buffer for every layer: a layer's projection is spent by its own time loop
-          projected = await this.runner.runInto(workspace.get('projected', B * T * this.G), this.k.inputProjection[l], input, W_ih, b_ih);
+          projected = await this.runInto(workspace.get('projected', B * T * this.G), this.k.inputProjection[l], input, W_ih, b_ih);
         }
       }
       const trace = await this.recur(l, p, projected, input, state, resets, workspace);
@@ -363,25 +367,24 @@ export class Network {
     let c = state.c ? state.c[l] : null;
     for (let t = 0; t < T; t++) {
       if (resets?.resets[t]) {
-        const keep = resets.rows.subarray(t * B * H, (t + 1) * B * H);
+        const keep = timestep(resets.rows, t, B, H);
         h = await this.run(this.k.keepState, h, keep);
         if (c) c = await this.run(this.k.keepState, c, keep);
       }
       hiddenPrev.set(h, t * B * H);
       // Each kernel writes its result straight into the trace row it belongs in.
-      const row = (a: Float32Array, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
-      const xp = row(projected, G);
-      const hp = await this.runner.runInto(cell === 'gru' ? row(recurrent!, G) : workspace.get('hp', B * G), this.k.recurrent, h, W_hh, b_hh);
+      const xp = timestep(projected, t, B, G);
+      const hp = await this.runInto(cell === 'gru' ? timestep(recurrent!, t, B, G) : workspace.get('hp', B * G), this.k.recurrent, h, W_hh, b_hh);
       if (cell === 'lstm') {
         cellPrev!.set(c!, t * B * H);
-        const act = await this.runner.runInto(row(gates!, G), this.k.lstmGates, xp, hp);
-        c = await this.runner.runInto(row(cellSeq!, H), this.k.lstmCell, act, c!);
-        h = await this.runner.runInto(row(hidden, H), this.k.lstmHidden, act, c);
+        const act = await this.runInto(timestep(gates!, t, B, G), this.k.lstmGates, xp, hp);
+        c = await this.runInto(timestep(cellSeq!, t, B, H), this.k.lstmCell, act, c!);
+        h = await this.runInto(timestep(hidden, t, B, H), this.k.lstmHidden, act, c);
       } else if (cell === 'gru') {
-        const act = await this.runner.runInto(row(gates!, G), this.k.gruGates, xp, hp);
-        h = await this.runner.runInto(row(hidden, H), this.k.gruHidden, act, h);
+        const act = await this.runInto(timestep(gates!, t, B, G), this.k.gruGates, xp, hp);
+        h = await this.runInto(timestep(hidden, t, B, H), this.k.gruHidden, act, h);
       } else {
-        h = await this.runner.runInto(row(hidden, H), this.k.rnnHidden, xp, hp);
+        h = await this.runInto(timestep(hidden, t, B, H), this.k.rnnHidden, xp, hp);
       }
     }
     return { input, hidden, hiddenPrev, gates, cell: cellSeq, cellPrev, recurrent };
@@ -397,18 +400,18 @@ export class Network {
     const ws = trace.workspace;
     const N = this.batch * this.seq;
     // products write straight into the gradient views and workspace arrays
-    const into = (name: string, src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> => this.runner.runInto(g.get(name)!, src, ...args);
+    const intoGrad = (name: string, src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> => this.runInto(g.get(name)!, src, ...args);
     const dLogits = await this.run(this.k.lossGrad, trace.logits, trace.lse, targets, weights);
-    await into('decoder.weight', this.k.decoderWeightGrad, dLogits, top);
+    await intoGrad('decoder.weight', this.k.decoderWeightGrad, dLogits, top);
     g.get('decoder.bias')!.set(await this.run(this.k.decoderBiasGrad, dLogits));
-    let dOut = await this.runner.runInto(ws.get('dTop', N * config.hidden), this.k.decoderGrad, dLogits, p.get('decoder.weight')!);
+    let dOut = await this.runInto(ws.get('dTop', N * config.hidden), this.k.decoderGrad, dLogits, p.get('decoder.weight')!);
     for (let l = config.layers - 1; l >= 0; l--) {
       const layer = trace.layers[l];
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
-      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets, trace.workspace);
+      const [dInputProj, dRecurrentProj] = await this.sweepBack(l, p, layer, dOut, trace.resets, ws);
       // dInputProj feeds up to three products in a row: wasm-gemm copies it in once while pinned
       const dInput = await this.pinned(dInputProj, async () => {
-        await into(`rnn.weight_hh_l${l}`, this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev);
+        await intoGrad(`rnn.weight_hh_l${l}`, this.k.recurrentWeightGrad, dRecurrentProj, layer.hiddenPrev);
         const dBiasIh = await this.run(this.k.gateBiasGrad, dInputProj);
         // LSTM and RNN add both biases before the same gates: one column sum serves both.
         const dBiasHh = dRecurrentProj === dInputProj ? dBiasIh : await this.run(this.k.gateBiasGrad, dRecurrentProj);
@@ -418,9 +421,9 @@ export class Network {
           g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
           return null;
         }
-        await into(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
+        await intoGrad(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
         // shared by size: layer l's dInput is spent (layer l−1's dOut) before l−1 writes its own
-        return this.runner.runInto(ws.get(`dInput:${layer.input.length}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
+        return this.runInto(ws.get(`dInput:${layer.input.length}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
       });
       if (dInput === null) continue;
       if (l === 0) {
@@ -457,44 +460,47 @@ export class Network {
     const dc = workspace.get('dcNext', B * H).fill(0);
     let dhNext: Float32Array = dh;
     let dcNext: Float32Array = dc;
-    const rows = (a: Float32Array, t: number, width: number): Float32Array => a.subarray(t * B * width, (t + 1) * B * width);
-    const into = (out: Float32Array, src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> => this.runner.runInto(out, src, ...args);
     for (let t = T - 1; t >= 0; t--) {
       // What flows into h_{t−1} and c_{t−1} is only needed while there is a step t−1:
       // the carried-in state is not trained, so step 0 skips those kernels.
       const more = t > 0;
-      const dOutT = rows(dOut, t, H);
+      const dOutT = timestep(dOut, t, B, H);
       if (config.cell === 'lstm') {
-        const act = rows(layer.gates!, t, G);
-        const c = rows(layer.cell!, t, H);
-        const dPre = await into(rows(dInputProj, t, G), this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, rows(layer.cellPrev!, t, H));
+        const act = timestep(layer.gates!, t, B, G);
+        const c = timestep(layer.cell!, t, B, H);
+        const dPre = await this.runInto(timestep(dInputProj, t, B, G), this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, timestep(layer.cellPrev!, t, B, H));
         if (more) {
-          dcNext = await into(dc, this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
-          dhNext = await into(dh, this.k.recurrentGrad, dPre, W_hh);
+          dcNext = await this.runInto(dc, this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
+          dhNext = await this.runInto(dh, this.k.recurrentGrad, dPre, W_hh);
         }
       } else if (config.cell === 'gru') {
-        const act = rows(layer.gates!, t, G);
-        const hPrev = rows(layer.hiddenPrev, t, H);
-        const hp = rows(layer.recurrent!, t, G);
-        await into(rows(dInputProj, t, G), this.k.gruInputBackward, dOutT, dhNext, act, hPrev, hp);
-        const dRec = await into(rows(dRecurrentProj, t, G), this.k.gruRecurrentBackward, dOutT, dhNext, act, hPrev, hp);
+        const act = timestep(layer.gates!, t, B, G);
+        const hPrev = timestep(layer.hiddenPrev, t, B, H);
+        const hp = timestep(layer.recurrent!, t, B, G);
+        await this.runInto(timestep(dInputProj, t, B, G), this.k.gruInputBackward, dOutT, dhNext, act, hPrev, hp);
+        const dRec = await this.runInto(timestep(dRecurrentProj, t, B, G), this.k.gruRecurrentBackward, dOutT, dhNext, act, hPrev, hp);
         if (more) {
-          const direct = await into(workspace.get('direct', B * H), this.k.gruHiddenBackward, dOutT, dhNext, act);
-          dhNext = await into(dh, this.k.recurrentGradAdd, dRec, W_hh, direct);
+          const direct = await this.runInto(workspace.get('direct', B * H), this.k.gruHiddenBackward, dOutT, dhNext, act);
+          dhNext = await this.runInto(dh, this.k.recurrentGradAdd, dRec, W_hh, direct);
         }
       } else {
-        const dPre = await into(rows(dInputProj, t, G), this.k.rnnHiddenBackward, dOutT, dhNext, rows(layer.hidden, t, H));
-        if (more) dhNext = await into(dh, this.k.recurrentGrad, dPre, W_hh);
+        const dPre = await this.runInto(timestep(dInputProj, t, B, G), this.k.rnnHiddenBackward, dOutT, dhNext, timestep(layer.hidden, t, B, H));
+        if (more) dhNext = await this.runInto(dh, this.k.recurrentGrad, dPre, W_hh);
       }
       // What reached the masked h (and c) of step t reaches h_{t−1} (and c_{t−1}) through the same mask: nothing past a reset.
       if (more && resets?.resets[t]) {
-        const keep = rows(resets.rows, t, H);
-        dhNext = await into(dh, this.k.keepState, dhNext, keep);
-        if (config.cell === 'lstm') dcNext = await into(dc, this.k.keepState, dcNext, keep);
+        const keep = timestep(resets.rows, t, B, H);
+        dhNext = await this.runInto(dh, this.k.keepState, dhNext, keep);
+        if (config.cell === 'lstm') dcNext = await this.runInto(dc, this.k.keepState, dcNext, keep);
       }
     }
     return [dInputProj, dRecurrentProj];
   }
+}
+
+/** Rows of timestep t in a time-major [T·B, width] array: a view, so a kernel can write there. */
+function timestep(a: Float32Array, t: number, B: number, width: number): Float32Array {
+  return a.subarray(t * B * width, (t + 1) * B * width);
 }
 
 /** Largest first-layer projection table kept (16 MB): tinyshakespeare's 65 × 2048 is 0.5 MB. */
