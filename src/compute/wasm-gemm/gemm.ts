@@ -163,7 +163,7 @@ class Pool {
     Buffer.from(src.buffer, src.byteOffset, src.byteLength).copy(this.heap, at);
   }
 
-  /** A fresh copy: TypedArray.set from a shared buffer is ~30× slower than Buffer.copy here. */
+  /** A copy into `into`, or a fresh array: TypedArray.set from a shared buffer is ~30× slower than Buffer.copy here. */
   take(at: number, floats: number, into?: Float32Array): Float32Array {
     const out = into ?? new Float32Array(floats);
     this.heap.copy(Buffer.from(out.buffer, out.byteOffset, out.byteLength), 0, at, at + floats * 4);
@@ -329,7 +329,7 @@ export class WasmGemm {
     const pool = this.pool;
     let top = DATA_OFFSET;
     for (const [key, r] of pool.resident) {
-      if (!this.pins.some((p) => within(r.source, p))) pool.resident.delete(key);
+      if (!this.isPinned(r.source)) pool.resident.delete(key);
       else top = Math.max(top, r.end);
     }
     // the space of released operands above the last kept one is free again
@@ -376,7 +376,9 @@ export class WasmGemm {
     // Thin products (fewer rows than columns: per-timestep and batch-1 ones) split
     // B's panels, so each thread streams only its part of the weights.
     const splitColumns = R < C;
-    const units = splitColumns ? cPad / NR : Math.ceil(R / SHAPE.MC);
+    const panels = cPad / NR;
+    const rowBlocks = Math.ceil(R / SHAPE.MC);
+    const units = splitColumns ? panels : rowBlocks;
     const threadedFrom = splitColumns && this.pool.hot ? this.thinThreadedFromMacs : this.threadedFromMacs;
     const P = macs < threadedFrom ? 1 : Math.min(this.pool.threads, units);
 
@@ -455,11 +457,12 @@ export class WasmGemm {
     job[JOB.packed] = alreadyPacked ? 1 : 0;
     job[JOB.splitColumns] = splitColumns ? 1 : 0;
     job[JOB.aPacked] = aPackedAt;
-    job[JOB.panels] = cPad / NR;
+    job[JOB.panels] = panels;
     // about eight units per participant, in whole pairs of panels (kernelRow takes two):
     // few claims, and little left for the caller to wait on at the end
-    job[JOB.chunk] = Math.max(2, 2 * Math.floor(cPad / NR / (16 * P)));
-    const claimUnits = splitColumns ? Math.ceil(cPad / NR / job[JOB.chunk]) : Math.ceil(R / SHAPE.MC);
+    const chunk = Math.max(2, 2 * Math.floor(panels / (16 * P)));
+    job[JOB.chunk] = chunk;
+    const claimUnits = splitColumns ? Math.ceil(panels / chunk) : rowBlocks;
     // The claim word holds both ends in 16 bits each.
     if (claimUnits > 0xffff) throw new RangeError(`wasm-gemm ${kind} ${M}×${N}×${K}: more than ${0xffff * SHAPE.MC} rows`);
     job[JOB.claim] = claimUnits << 16;
