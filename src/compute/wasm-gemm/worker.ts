@@ -57,7 +57,7 @@ export const HOT_SPIN_US = 1000;
 /**
  * Waits until ctl[word] satisfies `done(value)`: spins up to `spinUs`, then
  * sleeps in Atomics.wait (slices of `sliceMs`, so a changed word is seen even
- * if a notify was missed). Also inlined in the worker source below.
+ * if a notify was missed). The worker source below has its own two forms.
  */
 export function waitFor(ctl: Int32Array, word: number, done: (v: number) => boolean, sliceMs: number, spinUs = SPIN_US): number {
   let v = Atomics.load(ctl, word);
@@ -81,16 +81,30 @@ const { module, memory, index } = workerData;
 const C = ${JSON.stringify(CONTROL)};
 const J = ${JSON.stringify({ participants: JOB.participants, splitColumns: JOB.splitColumns, packed: JOB.packed, panels: JOB.panels, packedPanels: JOB.packedPanels })};
 const JOB = ${JOB_OFFSET};
-function waitFor(a, word, done, sliceMs) {
+// The two waits are spelled out rather than one waitFor taking a predicate: a
+// fresh closure per job made V8 deoptimise the spin loop on every job ("wrong
+// call target", ~1000 times in 900 sampled symbols), and each re-optimisation
+// took compiler time from the two cores.
+function waitChange(a, word, seen) {
   let v = Atomics.load(a, word);
-  if (done(v)) return v;
+  if (v !== seen) return v;
   const until = performance.now() + Atomics.load(ctl, C.SPIN) / 1000;
-  for (let s = 1; !done(v); s++) {
+  for (let s = 1; v === seen; s++) {
     if ((s & 63) === 0 && performance.now() > until) break;
     v = Atomics.load(a, word);
   }
-  while (!done(v)) { Atomics.wait(a, word, v, sliceMs); v = Atomics.load(a, word); }
+  while (v === seen) { Atomics.wait(a, word, v); v = Atomics.load(a, word); }
   return v;
+}
+function waitPacked(panels) {
+  const until = performance.now() + Atomics.load(ctl, C.SPIN) / 1000;
+  let sleep = false;
+  for (let s = 1; ; s++) {
+    const v = Atomics.load(job, J.packedPanels);
+    if (v >= panels || Atomics.load(ctl, C.ERROR) !== 0) return;
+    if (sleep) Atomics.wait(job, J.packedPanels, v, 1);
+    else if ((s & 63) === 0) sleep = performance.now() > until;
+  }
 }
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, 0, 16);
@@ -99,15 +113,14 @@ const job = new Int32Array(memory.buffer, JOB, ${JOB_WORDS});
 let seen = Atomics.load(ctl, C.GENERATION);
 parentPort.postMessage('ready');
 for (;;) {
-  seen = waitFor(ctl, C.GENERATION, (g) => g !== seen, Infinity);
+  seen = waitChange(ctl, C.GENERATION, seen);
   if (Atomics.load(ctl, C.STOP) !== 0) break;
   Atomics.add(ctl, C.ACTIVE, 1);
   if (Atomics.load(ctl, C.OPEN) === 1 && index < job[J.participants]) {
     try {
       ex.prepare(JOB, index);
       if (!job[J.splitColumns] && !job[J.packed]) {
-        const panels = job[J.panels];
-        waitFor(job, J.packedPanels, (v) => v >= panels || Atomics.load(ctl, C.ERROR) !== 0, 1);
+        waitPacked(job[J.panels]);
       }
       if (Atomics.load(ctl, C.ERROR) === 0) ex.compute(JOB, index);
     } catch (e) { Atomics.store(ctl, C.ERROR, 1); }
