@@ -170,6 +170,12 @@ export class Network {
   private spare: Workspace | null = null;
   /** Traces backward has run on: their workspace may be refilled, so they cannot be used again. */
   private readonly consumed = new WeakSet<ForwardTrace>();
+  /**
+   * Parameter views by parameter array. The same view objects call after call
+   * let wasm-gemm keep each product's layout (its plans are keyed by the B
+   * view), and spare a Map of fresh subarrays per sampled symbol.
+   */
+  private readonly viewCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
 
   constructor(
     private readonly runner: KernelRunner,
@@ -180,6 +186,15 @@ export class Network {
     this.layout = paramLayout(config);
     this.k = kernelSet(config, batch, seq);
     this.G = gateCount(config.cell) * config.hidden;
+  }
+
+  private views(params: Float32Array): Map<string, Float32Array> {
+    let v = this.viewCache.get(params);
+    if (v === undefined) {
+      v = views(this.layout, params);
+      this.viewCache.set(params, v);
+    }
+    return v;
   }
 
   private run(src: KernelSource, ...args: (Float32Array | number)[]): Promise<Float32Array> {
@@ -215,7 +230,7 @@ export class Network {
   async inputTable(params: Float32Array): Promise<Float32Array | null> {
     // A BPE vocabulary's table would be hundreds of MB: project per row instead.
     if (!this.k.inputTable || this.config.vocabSize * this.G > MAX_TABLE_FLOATS) return null;
-    const p = views(this.layout, params);
+    const p = this.views(params);
     return this.run(this.k.inputTable, p.get('embedding.weight')!, p.get('rnn.weight_ih_l0')!, p.get('rnn.bias_ih_l0')!);
   }
 
@@ -223,7 +238,7 @@ export class Network {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const cell = config.cell;
-    const p = views(this.layout, params);
+    const p = this.views(params);
     const hOut: Float32Array[] = [];
     const cOut: Float32Array[] = [];
     let below: Float32Array | null = null;
@@ -287,7 +302,7 @@ export class Network {
   private async forwardPass(params: Float32Array, window: Window, state: RecurrentState, masks: DropoutMasks | null): Promise<ForwardResult> {
     const { config, batch: B, seq: T } = this;
     const H = config.hidden;
-    const p = views(this.layout, params);
+    const p = this.views(params);
     const layers: LayerTrace[] = [];
     const hOut: Float32Array[] = [];
     const cOut: Float32Array[] = [];
@@ -392,7 +407,7 @@ export class Network {
 
   private async backwardPass(trace: ForwardTrace): Promise<Float32Array> {
     const { config } = this;
-    const p = views(this.layout, trace.params);
+    const p = this.views(trace.params);
     const grads = new Float32Array(this.layout.total);
     const g = views(this.layout, grads);
     const top = trace.layers[config.layers - 1].hidden;

@@ -97,7 +97,7 @@ describe('wasm-gemm', () => {
   beforeAll(async () => {
     single = await WasmGemm.create(1);
     // every product on two threads, however small
-    threaded = await WasmGemm.create(2, { threadedFromMacs: 0, thinThreadedFromMacs: 0 });
+    threaded = await WasmGemm.create(2, { threadedFromMacs: 0, thinThreadedFromMacs: 0, rowThreadedFromMacs: 0 });
   });
   afterAll(() => {
     single?.destroy();
@@ -176,6 +176,33 @@ describe('wasm-gemm', () => {
         const changed = await gemm.run(p, withW(w));
         expect(relativeError(changed, naive(p, withW(w)))).toBeLessThan(TOLERANCE);
         expect(Array.from(changed)).not.toEqual(Array.from(plain));
+      }
+    }
+  });
+
+  it('reuses a product layout per pinned weight view, and drops it when another weight moves the layout', async () => {
+    for (const gemm of [single, threaded]) {
+      for (const [kind, M, add] of [['nt', 1, false], ['nt', 3, true], ['nn', 1, true]] as const) {
+        const p: Product = { kind, M, N: 96, K: 40, add };
+        const sizes = operandSizes(p);
+        const params = new Float32Array(2 * sizes[1] + 16);
+        const rng = Rng.seeded(51);
+        for (let i = 0; i < params.length; i++) params[i] = rng.uniform() * 2 - 1;
+        // the same view objects every call, as Network's cached parameter views
+        const w1 = params.subarray(0, sizes[1]);
+        const w2 = params.subarray(sizes[1] + 16);
+        gemm.pin(params);
+        for (let step = 0; step < 10; step++) {
+          const [a, , ...rest] = operands(p, 60 + step);
+          // the second weight's first use (step 4) adds a resident operand above the first's:
+          // the first's plan, laid out from the old top, must not survive it and overwrite it
+          const w = step >= 4 && step % 2 === 0 ? w2 : w1;
+          const got = await gemm.run(p, [a, w, ...rest]);
+          const want = await gemm.run(p, [a, w.slice(), ...rest]);
+          expect(Array.from(got), `${label(p)} step ${step}`).toEqual(Array.from(want));
+        }
+        await expect(gemm.run(p, [new Float32Array(sizes[0] + 1), w1, ...operands(p, 1).slice(2)])).rejects.toThrow(/argument 0/);
+        gemm.unpin(params);
       }
     }
   });
