@@ -176,6 +176,12 @@ export class Network {
    * view), and spare a Map of fresh subarrays per sampled symbol.
    */
   private readonly viewCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
+  /**
+   * predict's intermediates (products and cell steps feeding the next kernel):
+   * a fresh 1–4 KB Float32Array is allocated off the V8 heap and cost 1–20 µs
+   * here, several times a sampled symbol.
+   */
+  private readonly predictSpace = new Workspace();
 
   constructor(
     private readonly runner: KernelRunner,
@@ -216,9 +222,11 @@ export class Network {
    *
    * `table`, from `inputTable(params)` for these same parameters, turns the
    * first layer's embedding lookup and input projection into one row gather.
+   * `into` (arrays other than `state`'s) receives the new state instead of
+   * fresh arrays: a sampler alternates two states.
    */
-  async predict(params: Float32Array, tokens: Float32Array, state: RecurrentState, table: Float32Array | null = null): Promise<Prediction> {
-    return this.pinned(params, () => this.predictPass(params, tokens, state, table));
+  async predict(params: Float32Array, tokens: Float32Array, state: RecurrentState, table: Float32Array | null = null, into?: RecurrentState): Promise<Prediction> {
+    return this.pinned(params, () => this.predictPass(params, tokens, state, table, into));
   }
 
   /**
@@ -234,13 +242,14 @@ export class Network {
     return this.run(this.k.inputTable, p.get('embedding.weight')!, p.get('rnn.weight_ih_l0')!, p.get('rnn.bias_ih_l0')!);
   }
 
-  private async predictPass(params: Float32Array, tokens: Float32Array, state: RecurrentState, table: Float32Array | null): Promise<Prediction> {
+  private async predictPass(params: Float32Array, tokens: Float32Array, state: RecurrentState, table: Float32Array | null, into: RecurrentState | undefined): Promise<Prediction> {
     const { config, batch: B, seq: T, G } = this;
     const H = config.hidden;
     const cell = config.cell;
     const p = this.views(params);
     const hOut: Float32Array[] = [];
     const cOut: Float32Array[] = [];
+    const space = this.predictSpace;
     let below: Float32Array | null = null;
     for (let l = 0; l < config.layers; l++) {
       const W_ih = p.get(`rnn.weight_ih_l${l}`)!;
@@ -250,26 +259,31 @@ export class Network {
       let projected: Float32Array;
       if (l === 0 && this.k.oneHotProjection) projected = await this.run(this.k.oneHotProjection, W_ih, b_ih, tokens);
       else if (l === 0 && table) projected = tableRows(table, tokens, G);
-      else projected = await this.run(this.k.inputProjection[l], l === 0 ? await this.run(this.k.embed!, p.get('embedding.weight')!, tokens) : below!, W_ih, b_ih);
+      else {
+        const input = l === 0 ? await this.run(this.k.embed!, p.get('embedding.weight')!, tokens) : below!;
+        projected = await this.runInto(space.get('projected', T * B * G), this.k.inputProjection[l], input, W_ih, b_ih);
+      }
       const hidden = T === 1 ? null : new Float32Array(T * B * H);
       let h = state.h[l];
       let c = state.c ? state.c[l] : null;
       for (let t = 0; t < T; t++) {
         const xp = timestep(projected, t, B, G);
-        const hp = await this.run(this.k.recurrent, h, W_hh, b_hh);
+        const hp = await this.runInto(space.get('hp', B * G), this.k.recurrent, h, W_hh, b_hh);
+        // two step arrays per layer, alternating: a step never writes the array it reads
+        const out = `step${l}:${t & 1}`;
         if (cell === 'lstm') {
-          const ch = await this.run(this.k.lstmStep, xp, hp, c!);
+          const ch = await this.runInto(space.get(out, 2 * B * H), this.k.lstmStep, xp, hp, c!);
           c = ch.subarray(0, B * H);
           h = ch.subarray(B * H);
         } else if (cell === 'gru') {
-          h = await this.run(this.k.gruStep, xp, hp, h);
+          h = await this.runInto(space.get(out, B * H), this.k.gruStep, xp, hp, h);
         } else {
-          h = await this.run(this.k.rnnHidden, xp, hp);
+          h = await this.runInto(space.get(out, B * H), this.k.rnnHidden, xp, hp);
         }
         hidden?.set(h, t * B * H);
       }
-      hOut.push(h.slice());
-      if (c) cOut.push(c.slice());
+      hOut.push(into ? copyInto(into.h[l], h) : h.slice());
+      if (c) cOut.push(into?.c ? copyInto(into.c[l], c) : c.slice());
       below = hidden ?? h;
     }
     const logits = await this.run(this.k.decoder, below!, p.get('decoder.weight')!, p.get('decoder.bias')!);
@@ -546,4 +560,9 @@ function stateResets(keep: Float32Array, B: number, T: number, H: number): State
     resets.push(any);
   }
   return { rows, resets };
+}
+
+function copyInto(to: Float32Array, from: Float32Array): Float32Array {
+  to.set(from);
+  return to;
 }

@@ -4,7 +4,7 @@ import { Network, type Prediction } from '../model/network.js';
 import type { Rng } from '../model/rng.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
 import { unconstrained, type Constraint } from './ngram.js';
-import { argmax, draw, logSoftmax, softmax, withoutBanned, type SamplingOptions } from './strategy.js';
+import { argmax, draw, logSumExp, softmax, withoutBanned, type SamplingOptions } from './strategy.js';
 
 /** One generated symbol and its natural-log probability under the model (temperature 1, nothing truncated or banned). */
 export interface Drawn {
@@ -57,15 +57,22 @@ export class Sampler {
     try {
       const table = await this.network.inputTable(params);
       let state: RecurrentState = zeroState(this.model, 1);
+      // each step writes the next state into the other of two, instead of fresh arrays
+      let spare: RecurrentState = zeroState(this.model, 1);
       let logits: Float32Array = new Float32Array(this.model.vocabSize);
       const history = Array.from(prime);
-      for (const id of prime) ({ logits, state } = await this.step(params, id, state, table));
+      const advance = async (id: number): Promise<void> => {
+        const next = await this.step(params, id, state, table, spare);
+        spare = state;
+        ({ logits, state } = next);
+      };
+      for (const id of prime) await advance(id);
       for (let i = 0; i < length; i++) {
         const id = await this.choose(logits, options(), rng, banned(history));
         if (id < 0) return;
-        yield { id, logProb: logSoftmax(logits)[id] };
+        yield { id, logProb: logits[id] - logSumExp(logits) };
         history.push(id);
-        if (i + 1 < length) ({ logits, state } = await this.step(params, id, state, table));
+        if (i + 1 < length) await advance(id);
       }
     } finally {
       this.runner.unpin(params);
@@ -82,9 +89,9 @@ export class Sampler {
     return argmax(logits, banned);
   }
 
-  private async step(params: Float32Array, id: number, state: RecurrentState, table: Float32Array | null): Promise<Prediction> {
+  private async step(params: Float32Array, id: number, state: RecurrentState, table: Float32Array | null, into: RecurrentState): Promise<Prediction> {
     const tokens = Float32Array.of(id);
     const from = id === this.documentStart ? zeroState(this.model, 1) : state;
-    return this.network.predict(params, tokens, from, table);
+    return this.network.predict(params, tokens, from, table, into);
   }
 }

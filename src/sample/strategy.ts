@@ -21,16 +21,32 @@ export function argmax(values: ArrayLike<number>, skip: ReadonlySet<number> = NO
   return best;
 }
 
-/** Natural-log probabilities of softmax(logits) at temperature 1, in float64 so sums over long texts keep their digits. */
-export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+/** log Σ exp(logits), in float64: logits[i] − logSumExp(logits) is symbol i's log-probability at temperature 1. */
+export function logSumExp(logits: ArrayLike<number>): number {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  const lse = max + Math.log(sum);
+  return max + Math.log(sum);
+}
+
+/** Natural-log probabilities of softmax(logits) at temperature 1, in float64 so sums over long texts keep their digits. */
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  const lse = logSumExp(logits);
   const out = new Float64Array(logits.length);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
   return out;
+}
+
+/**
+ * Scratch for the temporaries of softmax and probabilityOrder, which run once a
+ * sampled symbol: a typed array over 64 bytes is allocated off the V8 heap,
+ * 1–20 µs each here.
+ */
+let scratch = new Float64Array(256);
+function scratchFor(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch;
 }
 
 /**
@@ -41,7 +57,7 @@ export function logSoftmax(logits: ArrayLike<number>): Float64Array {
 export function softmax(logits: ArrayLike<number>, invTemperature: number): Float32Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const e = new Float64Array(logits.length);
+  const e = scratchFor(logits.length);
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += e[i] = Math.exp((logits[i] - max) * invTemperature);
   const out = new Float32Array(logits.length);
@@ -75,7 +91,7 @@ export function withoutBanned(probs: Float32Array, banned: ReadonlySet<number>):
 export function probabilityOrder(probs: Float32Array): ArrayLike<number> & Iterable<number> {
   const V = probs.length;
   const bits = new Uint32Array(probs.buffer, probs.byteOffset, V);
-  const keys = new Float64Array(V);
+  const keys = scratchFor(V).subarray(0, V);
   let plain = V <= 0x10000;
   for (let i = 0; plain && i < V; i++) {
     if (!(probs[i] >= 0)) plain = false;
