@@ -103,17 +103,15 @@ export class Optimizer {
     const stepSize = (lr * correction2) / (1 - c.beta1 ** step);
     for (const { start, end, k } of this.slices) {
       const part = (a: Float32Array): Float32Array => a.subarray(start, end);
+      // Each kernel writes straight into its slice of the new buffers (no fresh array per slice).
       if (c.kind === 'sgd') {
-        const velocity = await this.runner.run(k.velocity, part(state.first), part(grads), c.momentum, clipScale);
-        first.set(velocity, start);
-        next.set(await this.runner.run(k.sgd, part(params), velocity, lr), start);
+        const velocity = await this.runner.runInto(part(first), k.velocity, part(state.first), part(grads), c.momentum, clipScale);
+        await this.runner.runInto(part(next), k.sgd, part(params), velocity, lr);
         continue;
       }
-      const m = await this.runner.run(k.first, part(state.first), part(grads), c.beta1, clipScale);
-      const v = await this.runner.run(k.second, part(state.second!), part(grads), c.beta2, clipScale);
-      first.set(m, start);
-      second!.set(v, start);
-      next.set(await this.runner.run(k.adam, part(params), m, v, stepSize, c.eps * correction2), start);
+      const m = await this.runner.runInto(part(first), k.first, part(state.first), part(grads), c.beta1, clipScale);
+      const v = await this.runner.runInto(part(second!), k.second, part(state.second!), part(grads), c.beta2, clipScale);
+      await this.runner.runInto(part(next), k.adam, part(params), m, v, stepSize, c.eps * correction2);
     }
     return { params: next, state: { step, first, second } };
   }
