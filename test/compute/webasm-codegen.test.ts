@@ -217,3 +217,21 @@ describe('gpujsPatched', () => {
     }
   });
 });
+
+describe('webasm active-entry fast path (patched gpu.js)', () => {
+  it('keeps the compiled entry for fresh flat arrays of the same lengths, and still sees a changed size or shape', () => {
+    const k = gpu.createKernel(function (a: number[], b: number[]) {
+      return a[this.thread.x] * 10 + b[this.thread.x];
+    }, { output: [6], precision: 'single' });
+    const inner = k.kernel as unknown as { _active: unknown };
+    const run = (a: ArrayLike<number>, b: ArrayLike<number>): number[] => Array.from(k(a as number[], b as number[]) as Float32Array);
+    expect(run(Float32Array.of(1, 2, 3, 4, 5, 6), new Float32Array(6))).toEqual([10, 20, 30, 40, 50, 60]);
+    const entry = inner._active;
+    // fresh arrays (and views) of the same lengths: same entry, their own values
+    const backing = Float32Array.of(9, 1, 1, 1, 1, 1, 1, 9);
+    expect(run(Float32Array.of(0, 0, 0, 0, 0, 7), backing.subarray(1, 7))).toEqual([1, 1, 1, 1, 1, 71]);
+    expect(inner._active).toBe(entry);
+    // a longer argument is still refused, as without the fast path
+    expect(() => run(new Float32Array(7), new Float32Array(6))).toThrow(/changed size/);
+  });
+});
