@@ -263,42 +263,54 @@ export function lstmStep(B: number, H: number): KernelSource {
 }
 
 /**
- * Pre-activation gate gradients at one timestep. dh = dOut + dhNext is the total
- * gradient reaching h_t; dc = dh·o·(1 − tanh²c) + dcNext the total reaching c_t.
+ * The gradient reaching c_t: dc = dh·o·(1 − tanh²c) + dcNext, with dh = dOut +
+ * dhNext the total reaching h_t. Computed once per element here, so the gate
+ * kernel below takes a tanh only for o (it took one for each of the four gates).
  */
+export function lstmCellGrad(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  const s = at('y', H);
+  return {
+    key: `lstmCellGrad:${B}:${H}`,
+    output: [H, B],
+    source: `function(dOut, dhNext, dcNext, act, c) {
+      const dh = dOut[${s}] + dhNext[${s}];
+      const cv = c[${s}];
+      const tc = ${tanh('cv')};
+      return dh * act[${at('y', G, 3 * H)}] * (1 - tc * tc) + dcNext[${s}];
+    }`,
+  };
+}
+
+/** What reaches c_{t−1} through the cell update: dc ⊙ f. */
+export function lstmCellCarry(B: number, H: number): KernelSource {
+  const G = 4 * H;
+  return {
+    key: `lstmCellCarry:${B}:${H}`,
+    output: [H, B],
+    source: `function(dc, act) { return dc[${at('y', H)}] * act[${at('y', G, H)}]; }`,
+  };
+}
+
+/** Pre-activation gate gradients at one timestep, from dh = dOut + dhNext and dc (lstmCellGrad). */
 export function lstmGatesBackward(B: number, H: number): KernelSource {
   const G = 4 * H;
   const s = at('z', H);
   return {
     key: `lstmGatesBackward:${B}:${H}`,
     output: [H, 4, B],
-    source: `function(dOut, dhNext, dcNext, act, c, cPrev) {
+    source: `function(dOut, dhNext, dc, act, c, cPrev) {
       const dh = dOut[${s}] + dhNext[${s}];
-      const cv = c[${s}];
-      const tc = ${tanh('cv')};
       const ig = act[${at('z', G)}]; const fg = act[${at('z', G, H)}]; const gg = act[${at('z', G, 2 * H)}]; const og = act[${at('z', G, 3 * H)}];
-      if (this.thread.y == 3) { return dh * tc * og * (1 - og); }
-      const dc = dh * og * (1 - tc * tc) + dcNext[${s}];
-      if (this.thread.y == 0) { return dc * gg * ig * (1 - ig); }
-      if (this.thread.y == 1) { return dc * cPrev[${s}] * fg * (1 - fg); }
-      return dc * ig * (1 - gg * gg);
-    }`,
-  };
-}
-
-/** dc_prev = dc ⊙ f, with dc as in lstmGatesBackward. */
-export function lstmCellBackward(B: number, H: number): KernelSource {
-  const G = 4 * H;
-  const s = at('y', H);
-  return {
-    key: `lstmCellBackward:${B}:${H}`,
-    output: [H, B],
-    source: `function(dOut, dhNext, dcNext, act, c) {
-      const dh = dOut[${s}] + dhNext[${s}];
-      const cv = c[${s}];
-      const tc = ${tanh('cv')};
-      const dc = dh * act[${at('y', G, 3 * H)}] * (1 - tc * tc) + dcNext[${s}];
-      return dc * act[${at('y', G, H)}];
+      if (this.thread.y == 3) {
+        const cv = c[${s}];
+        const tc = ${tanh('cv')};
+        return dh * tc * og * (1 - og);
+      }
+      const d = dc[${s}];
+      if (this.thread.y == 0) { return d * gg * ig * (1 - ig); }
+      if (this.thread.y == 1) { return d * cPrev[${s}] * fg * (1 - fg); }
+      return d * ig * (1 - gg * gg);
     }`,
   };
 }

@@ -131,7 +131,8 @@ function kernelSet(config: ModelConfig, B: number, T: number) {
     lstmCell: K.lstmCell(B, H),
     lstmHidden: K.lstmHidden(B, H),
     lstmGatesBackward: K.lstmGatesBackward(B, H),
-    lstmCellBackward: K.lstmCellBackward(B, H),
+    lstmCellGrad: K.lstmCellGrad(B, H),
+    lstmCellCarry: K.lstmCellCarry(B, H),
     gruGates: K.gruGates(B, H),
     gruHidden: K.gruHidden(B, H),
     gruInputBackward: K.gruGatesBackward(B, H, 0),
@@ -497,9 +498,10 @@ export class Network {
       if (config.cell === 'lstm') {
         const act = timestep(layer.gates!, t, B, G);
         const c = timestep(layer.cell!, t, B, H);
-        const dPre = await this.runInto(timestep(dInputProj, t, B, G), this.k.lstmGatesBackward, dOutT, dhNext, dcNext, act, c, timestep(layer.cellPrev!, t, B, H));
+        const dcT = await this.runInto(workspace.get('dc', B * H), this.k.lstmCellGrad, dOutT, dhNext, dcNext, act, c);
+        const dPre = await this.runInto(timestep(dInputProj, t, B, G), this.k.lstmGatesBackward, dOutT, dhNext, dcT, act, c, timestep(layer.cellPrev!, t, B, H));
         if (more) {
-          dcNext = await this.runInto(dc, this.k.lstmCellBackward, dOutT, dhNext, dcNext, act, c);
+          dcNext = await this.runInto(dc, this.k.lstmCellCarry, dcT, act);
           dhNext = await this.runInto(dh, this.k.recurrentGrad, dPre, W_hh);
         }
       } else if (config.cell === 'gru') {
