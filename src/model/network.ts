@@ -25,7 +25,11 @@ export type DropoutMasks = readonly Float32Array[];
 
 /** What the backward sweep needs from one layer's forward pass. */
 interface LayerTrace {
-  /** Layer input [N, In]; null for the one-hot first layer, whose input is the token ids. */
+  /**
+   * Layer input [N, In]; null for the one-hot first layer, whose input is the
+   * token ids, and for an embedded first layer whose gradients go through the
+   * token one-hot matrix (Network.viaTokens), which needs only the ids.
+   */
   readonly input: Float32Array | null;
   /** Hidden outputs h_0..h_{T−1} [N, H]. */
   readonly hidden: Float32Array;
@@ -115,6 +119,10 @@ function kernelSet(config: ModelConfig, B: number, T: number) {
     embed: E > 0 ? K.gatherRows(N, E) : null,
     inputTable: E > 0 ? K.linearNT(V, G, E, false) : null,
     embedGrad: E > 0 ? K.scatterRows(N, E, V) : null,
+    // layer 0's gradients through the token one-hot matrix (see backwardPass)
+    tokenGrads: E > 0 ? K.matmulTN(N, V, G) : null,
+    tokenWeightGrad: E > 0 ? K.matmulTN(V, G, E) : null,
+    tokenEmbedGrad: E > 0 ? K.matmulNN(V, G, E, false) : null,
     oneHotProjection: E > 0 ? null : K.gatherColumnsBias(N, G, V),
     oneHotGrad: E > 0 ? null : K.scatterColumns(N, G, V),
     inputProjection: inputSizes.map((In) => K.linearNT(N, G, In, false)),
@@ -193,6 +201,17 @@ export class Network {
     this.layout = paramLayout(config);
     this.k = kernelSet(config, batch, seq);
     this.G = gateCount(config.cell) * config.hidden;
+  }
+
+  /**
+   * Whether layer 0's gradients go through the token one-hot matrix: with an
+   * embedding and fewer symbols than window positions (the case the vocabulary
+   * table serves forward), within MAX_TABLE_FLOATS.
+   */
+  private viaTokens(): boolean {
+    const V = this.config.vocabSize;
+    const N = this.batch * this.seq;
+    return this.k.tokenGrads !== null && V < N && N * V <= MAX_TABLE_FLOATS;
   }
 
   private views(params: Float32Array): Map<string, Float32Array> {
@@ -336,11 +355,12 @@ export class Network {
       } else {
         const table = l === 0 && config.vocabSize < B * T ? await this.inputTable(params) : null;
         if (l === 0) {
-          // backward still needs the embedded input; the projection is the table's rows when V < N
-          input = await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
+          // The projection is the table's rows when V < N; backward needs the
+          // embedded input unless it goes through the token one-hot matrix.
+          input = table && this.viaTokens() ? null : await this.run(this.k.embed!, p.get('embedding.weight')!, window.tokens);
           projected = table
             ? tableRows(table, window.tokens, this.G, workspace.get('projected', B * T * this.G))
-            : await this.run(this.k.inputProjection[0], input, W_ih, b_ih);
+            : await this.run(this.k.inputProjection[0], input!, W_ih, b_ih);
         } else {
           input = masks ? await this.run(this.k.dropout, below!, masks[l - 1]) : below!;
           // one buffer for every layer: a layer's projection is spent by its own time loop
@@ -447,13 +467,25 @@ export class Network {
         const dBiasHh = dRecurrentProj === dInputProj ? dBiasIh : await this.run(this.k.gateBiasGrad, dRecurrentProj);
         g.get(`rnn.bias_hh_l${l}`)!.set(dBiasHh);
         g.get(`rnn.bias_ih_l${l}`)!.set(dBiasIh);
-        if (layer.input === null) {
-          g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad!, dInputProj, tokens));
+        if (l === 0 && this.k.oneHotGrad) {
+          g.get(`rnn.weight_ih_l${l}`)!.set(await this.run(this.k.oneHotGrad, dInputProj, tokens));
           return null;
         }
-        await intoGrad(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, layer.input);
+        if (l === 0 && this.viaTokens()) {
+          // S = onehotᵀ·dPre [V, G] sums dPre's rows by token; then dW_ih = Sᵀ·E and
+          // dE = S·W_ih: one N-deep product instead of two (N·G·In each) and a scatter
+          const V = config.vocabSize;
+          const oneHot = ws.get('oneHot', N * V).fill(0);
+          for (let r = 0; r < N; r++) oneHot[r * V + tokens[r]] = 1;
+          const S = await this.runInto(ws.get('tokenGrads', V * this.G), this.k.tokenGrads!, oneHot, dInputProj);
+          await intoGrad('rnn.weight_ih_l0', this.k.tokenWeightGrad!, S, p.get('embedding.weight')!);
+          await intoGrad('embedding.weight', this.k.tokenEmbedGrad!, S, W_ih);
+          return null;
+        }
+        const input = layer.input!;
+        await intoGrad(`rnn.weight_ih_l${l}`, this.k.inputWeightGrad[l], dInputProj, input);
         // shared by size: layer l's dInput is spent (layer l−1's dOut) before l−1 writes its own
-        return this.runInto(ws.get(`dInput:${layer.input.length}`, layer.input.length), this.k.inputGrad[l], dInputProj, W_ih);
+        return this.runInto(ws.get(`dInput:${input.length}`, input.length), this.k.inputGrad[l], dInputProj, W_ih);
       });
       if (dInput === null) continue;
       if (l === 0) {
