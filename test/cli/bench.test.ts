@@ -17,16 +17,18 @@ describe('charlm bench', () => {
     expect(out).toMatchObject({ cell: 'gru', config: 'small', backend: 'cpu', params: expected });
     expect(out.charsPerSec).toBeCloseTo((s.batch * s.seq * 1000) / (out.stepMs as number), -1);
     expect(out.rssMb).toBeGreaterThan(0);
-    // Small GRU, two layers, N = B·T rows. Window products: layer 0's input projection as a
-    // table of the V vocabulary rows (V·G·E, V < N), its input-weight gradient and input gradient
-    // (N·G·E each; the latter then scatters into the embedding); layer 1's input projection,
-    // input-weight gradient and input gradient (N·G·H each); both layers' recurrent weight
-    // gradients (N·G·H each); decoder forward, weight and input gradients (N·V·H each). Per
-    // layer: h·W_hhᵀ at every timestep, its gradient at all but the first (B·G·H each).
+    // Small GRU, two layers, N = B·T rows, V < N. Window products: layer 0's input projection as
+    // a table of the V vocabulary rows (V·G·E); its gradients through the token one-hot matrix,
+    // S = onehotᵀ·dPre (N·V·G), then the input-weight and embedding gradients from S (V·G·E
+    // each); layer 1's input projection, input-weight gradient and input gradient (N·G·H each);
+    // both layers' recurrent weight gradients (N·G·H each); decoder forward, weight and input
+    // gradients (N·V·H each). Per layer: h·W_hhᵀ at every timestep, its gradient at all but the
+    // first (B·G·H each).
     const N = s.batch * s.seq;
+    const V = BENCH_VOCAB;
     const G = 3 * s.hidden;
     const macs =
-      BENCH_VOCAB * G * s.embed + 2 * N * G * s.embed + 5 * N * G * s.hidden + 3 * N * BENCH_VOCAB * s.hidden + s.layers * (2 * s.seq - 1) * s.batch * G * s.hidden;
+      3 * V * G * s.embed + N * V * G + 5 * N * G * s.hidden + 3 * N * V * s.hidden + s.layers * (2 * s.seq - 1) * s.batch * G * s.hidden;
     const expectedGflops = (2 * macs) / (out.stepMs as number) / 1e6;
     expect(Math.abs((out.gflops as number) - expectedGflops)).toBeLessThanOrEqual(expectedGflops * 0.01);
   });
