@@ -175,9 +175,9 @@ export class Network {
   readonly layout: ParamLayout;
   private readonly k: ReturnType<typeof kernelSet>;
   private readonly G: number;
-  /** A workspace whose trace backward has finished with, for the next forward. */
+  /** A workspace whose trace backward (or discard) has finished with, for the next forward. */
   private spare: Workspace | null = null;
-  /** Traces backward has run on: their workspace may be refilled, so they cannot be used again. */
+  /** Traces backward has run on, or discarded: their workspace may be refilled, so they cannot be used again. */
   private readonly consumed = new WeakSet<ForwardTrace>();
   /**
    * Parameter views by parameter array. The same view objects call after call
@@ -308,6 +308,17 @@ export class Network {
     }
     const logits = await this.run(this.k.decoder, below!, p.get('decoder.weight')!, p.get('decoder.bias')!);
     return { logits, state: { h: hOut, c: cell === 'lstm' ? cOut : null } };
+  }
+
+  /**
+   * Hands a trace back unused (evaluation: a forward pass with no backward),
+   * so the next forward refills its arrays instead of allocating a window's
+   * worth of fresh ones; backward then refuses it, as after a backward.
+   */
+  discard(trace: ForwardTrace): void {
+    if (this.consumed.has(trace)) return;
+    this.consumed.add(trace);
+    this.spare = trace.workspace;
   }
 
   /** Gradients of the forward pass's loss, laid out like the parameters. */

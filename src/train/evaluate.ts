@@ -30,6 +30,7 @@ export async function evaluate(
     const keep = endOfDocument === null ? undefined : keepMask(w.inputs, endOfDocument);
     const window = { tokens: Float32Array.from(w.inputs), targets: Float32Array.from(w.targets), weights: w.mask, keep };
     const r = await network.forward(params, window, state);
+    network.discard(r.trace);
     nats += r.loss;
     state = r.state;
   }

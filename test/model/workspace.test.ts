@@ -50,6 +50,25 @@ describe('Network workspace reuse', () => {
     expect(Array.from(gb)).toEqual(Array.from(await fresh(b)));
   });
 
+  it('a discarded trace (evaluation) lends its arrays to the next forward, which gives what a fresh network gives; backward refuses it', async () => {
+    const config: ModelConfig = { cell: 'lstm', vocabSize: 13, embed: 5, hidden: 8, layers: 2, dropout: 0 };
+    const a = randomCase(config, 3, 5, 46);
+    const b = { ...randomCase(config, 3, 5, 47), params: a.params };
+    const net = new Network(compute.runner, config, 3, 5);
+    const fa = await net.forward(a.params, a.window, a.state);
+    const stateA = fa.state.h.map((h) => Array.from(h));
+    net.discard(fa.trace);
+    const fb = await net.forward(b.params, b.window, b.state);
+    expect(fb.trace.workspace).toBe(fa.trace.workspace);
+    // the returned state is the caller's own: refilling the discarded arrays does not touch it
+    expect(fa.state.h.map((h) => Array.from(h))).toEqual(stateA);
+    const fresh = new Network(compute.runner, config, 3, 5);
+    const want = await fresh.forward(b.params, b.window, b.state);
+    expect(fb.loss).toBe(want.loss);
+    expect(Array.from(await net.backward(fb.trace))).toEqual(Array.from(await fresh.backward(want.trace)));
+    await expect(net.backward(fa.trace)).rejects.toThrow(/run forward again/);
+  });
+
   it('refuses a second backward on one trace, whose arrays may have been refilled', async () => {
     const config: ModelConfig = { cell: 'lstm', vocabSize: 13, embed: 5, hidden: 8, layers: 1, dropout: 0 };
     const c = randomCase(config, 2, 3, 43);
