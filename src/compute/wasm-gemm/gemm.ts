@@ -286,6 +286,11 @@ const within = (inner: Float32Array, outer: Float32Array): boolean =>
 
 const round = (n: number, to: number): number => Math.ceil(n / to) * to;
 
+/** How many arguments a product takes (nt: a, w, bias[, add]; nn: a, b[, add]; tn: a, x). */
+function argumentCount(p: Product): number {
+  return p.kind === 'nt' ? 3 + (p.add ? 1 : 0) : p.kind === 'nn' ? 2 + (p.add ? 1 : 0) : 2;
+}
+
 /** Length of argument i of a `kind` product (nt: a, w, bias, add; nn: a, b, add; tn: a, x). */
 function operandSize(kind: Product['kind'], i: number, M: number, N: number, K: number): number {
   if (i === 1) return kind === 'tn' ? M * K : N * K;
@@ -398,7 +403,7 @@ export class WasmGemm {
     const { kind, M, N, K, add } = p;
     const outLength = kind === 'nt' ? M * N : kind === 'nn' ? M * K : N * K;
     if (into && into.length !== outLength) throw new TypeError(`wasm-gemm ${kind} ${M}×${N}×${K}: the output array should hold ${outLength} floats, not ${into.length}`);
-    const want = kind === 'nt' ? 3 + (add ? 1 : 0) : kind === 'nn' ? 2 + (add ? 1 : 0) : 2;
+    const want = argumentCount(p);
     if (args.length !== want) throw new TypeError(`wasm-gemm ${kind}: expected ${want} arguments, got ${args.length}`);
     // Batch-1 sampling calls this ~5 times a symbol: no closures or arrays on the way.
     for (let i = 0; i < args.length; i++) {
@@ -535,8 +540,7 @@ export class WasmGemm {
     const pool = this.pool;
     if (plan.p !== p || plan.epoch !== pool.epoch || plan.hot !== pool.hot || plan.aLength !== args[0].length) return false;
     if (into !== undefined && into.length !== plan.outFloats) return false;
-    const want = p.kind === 'nt' ? 3 + (p.add ? 1 : 0) : 2 + (p.add ? 1 : 0);
-    if (args.length !== want) return false;
+    if (args.length !== argumentCount(p)) return false;
     for (let i = 2; i < args.length; i++) if (args[i].length !== operandSize(p.kind, i, p.M, p.N, p.K)) return false;
     return true;
   }
