@@ -1,4 +1,4 @@
-import { GPU, type IKernelRunShortcut } from 'gpu.js';
+import { GPU, type IKernelRunShortcut, type IPipelineRunShortcut, type IPipelineSettings, type PipelineFunction } from 'gpu.js';
 import type { KernelSource } from './kernel-sources.js';
 import type { BackendName } from './probe.js';
 import type { WasmGemm } from './wasm-gemm/gemm.js';
@@ -70,6 +70,31 @@ export class KernelRunner {
   }
 
   /**
+   * The compiled kernel of `src`, to be called inside a pipeline orchestration
+   * (createPipeline records the call; nothing runs until the pipeline does).
+   */
+  pipelineKernel(src: KernelSource): IKernelRunShortcut {
+    if (src.product) this.pipelineFlops += 2 * src.product.M * src.product.N * src.product.K;
+    return this.kernel(src);
+  }
+
+  /** Matrix-product FLOPs recorded into pipelines so far (a pipeline call runs all of its own). */
+  pipelineFlops = 0;
+
+  /** gpu.js's whole-plan compilation on this runner's GPU: one submit and one readback per call on webgpu. */
+  createPipeline(fn: PipelineFunction, settings: IPipelineSettings): IPipelineRunShortcut {
+    return this.gpu.createPipeline(fn, settings);
+  }
+
+  /** Notes that a pipeline's kernels ran, for the backend report. */
+  notePipelineRun(executorKind: string, fallbackReason: string | null): void {
+    this.pipelineRuns.add(executorKind);
+    if (fallbackReason) this.fallbacks.add(`a pipeline ran on its ${executorKind} executor: ${fallbackReason}`);
+  }
+
+  private readonly pipelineRuns = new Set<string>();
+
+  /**
    * A promise that `a` keeps its contents until `unpin(a)`: wasm-gemm then keeps
    * weight matrices inside it packed between products. Other backends ignore it.
    */
@@ -83,7 +108,8 @@ export class KernelRunner {
 
   /** Backends that actually executed kernels so far: one gpu.js mode, plus `wasm-gemm` once a product ran there. */
   get executedBackends(): string[] {
-    return [...new Set(this.executedModes()), ...(this.gemmRan ? ['wasm-gemm'] : [])];
+    const pipelines = [...this.pipelineRuns].map((kind) => `${this.backend} ${kind} pipeline`);
+    return [...new Set(this.executedModes()), ...pipelines, ...(this.gemmRan ? ['wasm-gemm'] : [])];
   }
 
   /** What will execute: the gpu.js backend, plus `wasm-gemm` when products go there. */
@@ -148,7 +174,7 @@ function modeOf(k: IKernelRunShortcut): string {
 }
 
 /** gpu.js returns 2D and 3D outputs as nested arrays of rows; make every result one flat row-major array. */
-function flatten(result: unknown, output: readonly number[]): Float32Array {
+export function flatten(result: unknown, output: readonly number[]): Float32Array {
   if (result instanceof Float32Array) return result;
   const rows: Float32Array[] = [];
   const collect = (a: unknown): void => {

@@ -1,0 +1,353 @@
+import type { IKernelRunShortcut, IPipelineRunShortcut } from 'gpu.js';
+import * as K from '../compute/kernel-sources.js';
+import type { KernelSource } from '../compute/kernel-sources.js';
+import { flatten, type KernelRunner } from '../compute/kernels.js';
+import * as S from '../compute/sequence-kernels.js';
+import { gateCount, layerInputSize, type ModelConfig } from '../model/config.js';
+import type { DropoutMasks, Window } from '../model/network.js';
+import { paramLayout, type ParamLayout } from '../model/params.js';
+import type { RecurrentState } from '../model/state.js';
+import type { OptimizerConfig, OptimizerState } from './optimizer.js';
+
+/** What one resident step reports: all that comes back from the device per step. */
+export interface ResidentStepResult {
+  readonly loss: number;
+  readonly gradNorm: number;
+  readonly applied: boolean;
+  /** The gradients before clipping, laid out like the parameters: only when the step was built to return them. */
+  readonly grads: Float32Array | null;
+}
+
+/** Parameters, optimizer memory and carried state, read back from the device. */
+export interface ResidentContents {
+  readonly params: Float32Array;
+  readonly optimizer: OptimizerState;
+  readonly state: RecurrentState;
+}
+
+/** An opaque pipeline handle: only a kernel argument or a result. */
+type Handle = unknown;
+
+/** Elements per partial sum of squares, as the host-side optimizer uses. */
+const NORM_CHUNK = 256;
+
+/**
+ * A whole training step — forward over the window, backward through time,
+ * global-norm clipping and the optimizer update — as ONE gpu.js pipeline
+ * whose parameters, optimizer moments and carried state stay on the device
+ * between steps (the pipeline's `carry` setting, src/compute/patches). On
+ * webgpu that is one queue submission and one readback (the loss and the sum
+ * of squared gradients) per step; per step the host uploads only the window.
+ *
+ * The model is the same as Network's (src/model/network.ts), written in the
+ * sequence form a pipeline needs (src/compute/sequence-kernels.ts): the
+ * window products and the softmax are Network's own kernels; the time loop's
+ * kernels compute the same expressions over whole sequence arrays.
+ */
+export class ResidentTrainStep {
+  readonly layout: ParamLayout;
+  private readonly pipeline: IPipelineRunShortcut;
+  private readonly T: number;
+  private readonly B: number;
+  private readonly tensors: number;
+  private readonly stateIndex: number;
+  private readonly windowIndex: number;
+  private readonly maskCount: number;
+  private resident: { params: Float32Array[]; first: Float32Array[]; second: Float32Array[]; h: Float32Array[]; c: Float32Array[] } | null = null;
+  private step = 0;
+  /** Ones for windows without a keep mask (the state always carries on). */
+  private readonly ones: Float32Array;
+
+  constructor(
+    private readonly runner: KernelRunner,
+    readonly config: ModelConfig,
+    batch: number,
+    seq: number,
+    readonly optimizer: OptimizerConfig,
+    /**
+     * Also read every gradient back (one extra result per tensor in the same
+     * readback), for checking the resident path against the cpu reference.
+     */
+    private readonly returnGradients = false,
+  ) {
+    this.B = batch;
+    this.T = seq;
+    this.layout = paramLayout(config);
+    this.tensors = this.layout.specs.length;
+    const moments = optimizer.kind === 'adam' ? 2 : 1;
+    this.stateIndex = this.tensors * (1 + moments);
+    const stateCount = config.layers * (config.cell === 'lstm' ? 2 : 1);
+    this.windowIndex = this.stateIndex + stateCount;
+    this.maskCount = config.dropout > 0 && config.layers > 1 ? config.layers - 1 : 0;
+    this.ones = new Float32Array(batch * seq).fill(1);
+    const argCount = this.windowIndex + 4 + this.maskCount + 4;
+    const carry: Record<string, number> = {};
+    for (let i = 0; i < this.tensors; i++) {
+      carry[`p${i}`] = i;
+      carry[`m${i}`] = this.tensors + i;
+      if (moments === 2) carry[`v${i}`] = 2 * this.tensors + i;
+    }
+    for (let l = 0; l < config.layers; l++) {
+      carry[`h${l}`] = this.stateIndex + l;
+      if (config.cell === 'lstm') carry[`c${l}`] = this.stateIndex + config.layers + l;
+    }
+    // gpu.js gives the orchestration one handle per declared parameter (fn.length)
+    const names = Array.from({ length: argCount }, (_, i) => `a${i}`);
+    const orchestrate = (args: Handle[]): Record<string, Handle> => this.trace(args);
+    const fn = new Function('orchestrate', `return function (${names.join(', ')}) { return orchestrate([${names.join(', ')}]); };`)(orchestrate) as () => Record<string, Handle>;
+    this.pipeline = runner.createPipeline(fn, { carry });
+  }
+
+  /** Hands parameters, optimizer memory and state to the device (they upload with the next step). */
+  load(params: Float32Array, optimizer: OptimizerState, state: RecurrentState): void {
+    const split = (a: Float32Array): Float32Array[] => this.layout.specs.map((s) => a.slice(s.offset, s.offset + s.size));
+    this.resident = {
+      params: split(params),
+      first: split(optimizer.first),
+      second: optimizer.second ? split(optimizer.second) : [],
+      h: state.h.map((h) => h.slice()),
+      c: state.c ? state.c.map((c) => c.slice()) : [],
+    };
+    this.step = optimizer.step;
+  }
+
+  async run(window: Window, masks: DropoutMasks | null, lr: number, maxNorm: number): Promise<ResidentStepResult> {
+    const r = this.resident;
+    if (!r) throw new Error('ResidentTrainStep.run before load');
+    const o = this.optimizer;
+    const step = this.step + 1;
+    const correction2 = Math.sqrt(1 - o.beta2 ** step);
+    const stepSize = (lr * correction2) / (1 - o.beta1 ** step);
+    const maskArgs: Float32Array[] = [];
+    for (let i = 0; i < this.maskCount; i++) maskArgs.push(masks ? masks[i] : this.onesFor(i));
+    const args = [
+      ...r.params,
+      ...r.first,
+      ...r.second,
+      ...r.h,
+      ...r.c,
+      window.tokens,
+      window.targets,
+      window.weights,
+      window.keep ?? this.ones,
+      ...maskArgs,
+      stepSize,
+      o.eps * correction2,
+      lr,
+      maxNorm,
+    ];
+    const out = (await this.pipeline(...args)) as Record<string, Float32Array>;
+    this.runner.notePipelineRun(this.pipeline.executorKind, this.pipeline.fallbackReason);
+    const loss = out.loss[0];
+    const gradNorm = Math.sqrt(out.sq[0]);
+    const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
+    if (applied) this.step = step;
+    let grads: Float32Array | null = null;
+    if (this.returnGradients) {
+      grads = new Float32Array(this.layout.total);
+      this.layout.specs.forEach((s, i) => grads!.set(flatten(out[`g${i}`], [s.shape[s.shape.length - 1]]), s.offset));
+    }
+    return { loss, gradNorm, applied, grads };
+  }
+
+  /** Reads everything the device holds back (a save, a sample, an eval pass): never needed per step. */
+  async read(): Promise<ResidentContents> {
+    const r = this.resident;
+    if (!r) throw new Error('ResidentTrainStep.read before load');
+    // Before the first step nothing is on the device yet: the loaded arrays are the values.
+    const read = (index: number, host: Float32Array): Promise<Float32Array> =>
+      this.pipeline.executorKind === 'generic' && this.pipeline.plan === null ? Promise.resolve(host.slice()) : this.pipeline.pipeline.readArgument(index);
+    const join = async (base: number, parts: Float32Array[]): Promise<Float32Array> => {
+      const flat = new Float32Array(this.layout.total);
+      for (let i = 0; i < this.tensors; i++) flat.set(await read(base + i, parts[i]), this.layout.specs[i].offset);
+      return flat;
+    };
+    const params = await join(0, r.params);
+    const first = await join(this.tensors, r.first);
+    const second = this.optimizer.kind === 'adam' ? await join(2 * this.tensors, r.second) : null;
+    const L = this.config.layers;
+    const h: Float32Array[] = [];
+    const c: Float32Array[] = [];
+    for (let l = 0; l < L; l++) h.push(await read(this.stateIndex + l, r.h[l]));
+    if (this.config.cell === 'lstm') for (let l = 0; l < L; l++) c.push(await read(this.stateIndex + L + l, r.c[l]));
+    return { params, optimizer: { step: this.step, first, second }, state: { h, c: this.config.cell === 'lstm' ? c : null } };
+  }
+
+  /** Which gpu.js executor ran the plan: 'fused-encoder' on webgpu keeps every intermediate on the device. */
+  get executorKind(): string {
+    return this.pipeline.executorKind;
+  }
+
+  destroy(): void {
+    void this.pipeline.destroy();
+  }
+
+  private onesMasks: Float32Array[] = [];
+
+  private onesFor(i: number): Float32Array {
+    this.onesMasks[i] ??= new Float32Array(this.B * this.T * this.config.hidden).fill(1);
+    return this.onesMasks[i];
+  }
+
+  private k(src: KernelSource): IKernelRunShortcut {
+    return this.runner.pipelineKernel(src);
+  }
+
+  /** The orchestration, traced once by gpu.js: every call records a kernel step. */
+  private trace(args: Handle[]): Record<string, Handle> {
+    const { config, B, T, tensors } = this;
+    const N = B * T;
+    const H = config.hidden;
+    const V = config.vocabSize;
+    const E = config.embed;
+    const L = config.layers;
+    const G = gateCount(config.cell) * H;
+    const cell = config.cell;
+    const index = new Map(this.layout.specs.map((s, i) => [s.name, i]));
+    const param = (name: string): Handle => args[index.get(name)!];
+    const h0 = (l: number): Handle => args[this.stateIndex + l];
+    const c0 = (l: number): Handle => args[this.stateIndex + L + l];
+    const w = this.windowIndex;
+    const [tokens, targets, weights, keep] = args.slice(w, w + 4);
+    const masks = args.slice(w + 4, w + 4 + this.maskCount);
+    const [stepSize, epsHat, lr, maxNorm] = args.slice(w + 4 + this.maskCount);
+    const run = (src: KernelSource, ...a: Handle[]): Handle => (this.k(src) as unknown as (...x: Handle[]) => Handle)(...a);
+
+    // ---- forward ----
+    interface LayerSeq {
+      readonly input: Handle | null;
+      readonly hidden: Handle;
+      readonly gates: Handle | null;
+      readonly cell: Handle | null;
+      readonly recurrent: Handle | null;
+    }
+    const layers: LayerSeq[] = [];
+    let below: Handle = null;
+    for (let l = 0; l < L; l++) {
+      const W_ih = param(`rnn.weight_ih_l${l}`);
+      const b_ih = param(`rnn.bias_ih_l${l}`);
+      const W_hh = param(`rnn.weight_hh_l${l}`);
+      const b_hh = param(`rnn.bias_hh_l${l}`);
+      let input: Handle | null = null;
+      let projected: Handle;
+      if (l === 0 && E === 0) {
+        projected = run(K.gatherColumnsBias(N, G, V), W_ih, b_ih, tokens);
+      } else {
+        input = l === 0 ? run(K.gatherRows(N, E), param('embedding.weight'), tokens) : masks.length ? run(K.multiply(N * H), below, masks[l - 1]) : below;
+        projected = run(K.linearNT(N, G, layerInputSize(config, l), false), input, W_ih, b_ih);
+      }
+      let hidden: Handle = null;
+      let gates: Handle = null;
+      let cellSeq: Handle = null;
+      let recurrent: Handle = null;
+      for (let t = 0; t < T; t++) {
+        const first = t === 0;
+        const prev = (seq: Handle): Handle[] => (first ? [] : [seq]);
+        const hp = run(S.recurrentAt(B, G, H, first), first ? h0(l) : hidden, keep, W_hh, b_hh, t);
+        if (cell === 'lstm') {
+          gates = run(S.lstmGatesSeq(N, B, H, first), ...prev(gates), projected, hp, t);
+          cellSeq = first ? run(S.lstmCellSeq(N, B, H, true), gates, c0(l), keep, t) : run(S.lstmCellSeq(N, B, H, false), cellSeq, gates, keep, t);
+          hidden = run(S.lstmHiddenSeq(N, B, H, first), ...prev(hidden), gates, cellSeq, t);
+        } else if (cell === 'gru') {
+          recurrent = run(S.writeBlock(N, B, G, first), ...prev(recurrent), hp, t);
+          gates = run(S.gruGatesSeq(N, B, H, first), ...prev(gates), projected, recurrent, t);
+          hidden = first ? run(S.gruHiddenSeq(N, B, H, true), gates, h0(l), keep, t) : run(S.gruHiddenSeq(N, B, H, false), hidden, gates, keep, t);
+        } else {
+          hidden = run(S.rnnHiddenSeq(N, B, H, first), ...prev(hidden), projected, hp, t);
+        }
+      }
+      layers.push({ input, hidden, gates, cell: cellSeq, recurrent });
+      below = hidden;
+    }
+    const decW = param('decoder.weight');
+    const logits = run(K.linearNT(N, V, H, false), below, decW, param('decoder.bias'));
+    const lse = run(K.rowLogSumExp(N, V), logits);
+    const nll = run(K.nll(N, V), logits, lse, targets);
+    const loss = run(S.weightedSum(N), nll, weights);
+
+    // ---- backward ----
+    const grads = new Map<string, Handle>();
+    const dLogits = run(K.softmaxCrossEntropyBackward(N, V), logits, lse, targets, weights);
+    grads.set('decoder.weight', run(K.matmulTN(N, V, H), dLogits, below));
+    grads.set('decoder.bias', run(K.columnSum(N, V), dLogits));
+    let dOut = run(K.matmulNN(N, V, H, false), dLogits, decW);
+    for (let l = L - 1; l >= 0; l--) {
+      const layer = layers[l];
+      const W_hh = param(`rnn.weight_hh_l${l}`);
+      let dIn: Handle = null;
+      let dRec: Handle = null;
+      let dhNext: Handle = null;
+      let dcNext: Handle = null;
+      for (let t = T - 1; t >= 0; t--) {
+        const first = t === 0;
+        const last = t === T - 1;
+        const prev = (seq: Handle): Handle[] => (last ? [] : [seq]);
+        if (cell === 'lstm') {
+          const carried = last ? [] : [dhNext, dcNext];
+          dIn = run(S.lstmGatesBackwardSeq(N, B, H, first, last), ...prev(dIn), ...carried, dOut, layer.gates, layer.cell, ...(first ? [c0(l)] : []), keep, t);
+          if (!first) {
+            dcNext = run(S.lstmCellCarryAt(B, H, last), ...carried, dOut, layer.gates, layer.cell, keep, t);
+            dhNext = run(S.recurrentGradAt(B, G, H, false, last), dIn, W_hh, keep, t);
+          }
+          dRec = dIn;
+        } else if (cell === 'gru') {
+          const rest = [...(last ? [] : [dhNext]), dOut, layer.gates, first ? h0(l) : layer.hidden, layer.recurrent, keep, t];
+          dIn = run(S.gruGatesBackwardSeq(N, B, H, 0, first, last), ...prev(dIn), ...rest);
+          dRec = run(S.gruGatesBackwardSeq(N, B, H, 1, first, last), ...prev(dRec), ...rest);
+          if (!first) dhNext = run(S.recurrentGradAt(B, G, H, true, last), dRec, W_hh, ...(last ? [] : [dhNext]), dOut, layer.gates, keep, t);
+        } else {
+          dIn = run(S.rnnBackwardSeq(N, B, H, last), ...prev(dIn), ...(last ? [] : [dhNext]), dOut, layer.hidden, t);
+          if (!first) dhNext = run(S.recurrentGradAt(B, G, H, false, last), dIn, W_hh, keep, t);
+          dRec = dIn;
+        }
+      }
+      grads.set(`rnn.weight_hh_l${l}`, run(S.previousWeightGrad(N, B, G, H), dRec, layer.hidden, h0(l), keep));
+      const dBiasIh = run(K.columnSum(N, G), dIn);
+      grads.set(`rnn.bias_ih_l${l}`, dBiasIh);
+      grads.set(`rnn.bias_hh_l${l}`, cell === 'gru' ? run(K.columnSum(N, G), dRec) : dBiasIh);
+      const W_ih = param(`rnn.weight_ih_l${l}`);
+      if (l === 0 && E === 0) {
+        grads.set('rnn.weight_ih_l0', run(K.scatterColumns(N, G, V), dIn, tokens));
+        continue;
+      }
+      const In = layerInputSize(config, l);
+      grads.set(`rnn.weight_ih_l${l}`, run(K.matmulTN(N, G, In), dIn, layer.input));
+      const dX = run(K.matmulNN(N, G, In, false), dIn, W_ih);
+      if (l === 0) grads.set('embedding.weight', run(K.scatterRows(N, E, V), dX, tokens));
+      else dOut = masks.length ? run(K.multiply(N * H), dX, masks[l - 1]) : dX;
+    }
+
+    // ---- clipping and the update, skipped on the device when the step is not finite ----
+    let sq: Handle = null;
+    this.layout.specs.forEach((s, i) => {
+      const partial = run(K.chunkSumSquares(s.size, NORM_CHUNK), grads.get(s.name));
+      const chunks = Math.ceil(s.size / NORM_CHUNK);
+      sq = i === 0 ? run(S.accumulate(chunks, false), partial) : run(S.accumulate(chunks, true), sq, partial);
+    });
+    const flags = run(S.clipFlags(), sq, loss, maxNorm);
+    const o = this.optimizer;
+    const results: Record<string, Handle> = { loss, sq };
+    if (this.returnGradients) this.layout.specs.forEach((s, i) => (results[`g${i}`] = grads.get(s.name)));
+    this.layout.specs.forEach((s, i) => {
+      const g = grads.get(s.name);
+      const p = args[i];
+      const m = args[tensors + i];
+      if (o.kind === 'adam') {
+        const m1 = run(S.adamFirstGated(s.size), m, g, flags, o.beta1);
+        const v1 = run(S.adamSecondGated(s.size), args[2 * tensors + i], g, flags, o.beta2);
+        results[`p${i}`] = run(S.adamUpdateGated(s.size), p, m1, v1, flags, stepSize, epsHat);
+        results[`m${i}`] = m1;
+        results[`v${i}`] = v1;
+      } else {
+        const vel = run(S.momentumVelocityGated(s.size), m, g, flags, o.momentum);
+        results[`p${i}`] = run(S.momentumUpdateGated(s.size), p, vel, flags, lr);
+        results[`m${i}`] = vel;
+      }
+    });
+    for (let l = 0; l < L; l++) {
+      results[`h${l}`] = run(S.lastBlock(N, B, H), layers[l].hidden, h0(l), flags);
+      if (cell === 'lstm') results[`c${l}`] = run(S.lastBlock(N, B, H), layers[l].cell, c0(l), flags);
+    }
+    return results;
+  }
+}

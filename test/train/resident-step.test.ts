@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Compute } from '../../src/compute/backend.js';
+import { CELL_TYPES, type ModelConfig } from '../../src/model/config.js';
+import { Network } from '../../src/model/network.js';
+import { views } from '../../src/model/params.js';
+import { DEFAULT_OPTIMIZER, initialOptimizerState } from '../../src/train/optimizer.js';
+import { ResidentTrainStep } from '../../src/train/resident-step.js';
+import { TrainStep } from '../../src/train/train-step.js';
+import { openBackend, webgpuAvailable } from '../support/backends.js';
+import { relativeError } from '../support/compare.js';
+import { randomCase } from '../support/random-case.js';
+
+// Loss and every gradient tensor (‖Δ‖∞ / ‖g‖∞) against the cpu reference backend, as the agreement suites.
+const TOLERANCE = 1e-4;
+
+const gpu = await webgpuAvailable();
+
+describe.skipIf(!gpu)('the device-resident training step (webgpu) agrees with cpu', () => {
+  let cpu: Compute;
+  let webgpu: Compute;
+  beforeAll(async () => {
+    cpu = await openBackend('cpu');
+    webgpu = await openBackend('webgpu');
+  });
+  afterAll(() => {
+    cpu?.runner.destroy();
+    webgpu?.runner.destroy();
+  });
+
+  const cases: [string, Partial<ModelConfig>, boolean][] = [];
+  for (const cell of CELL_TYPES) cases.push([`${cell}: 2 layers, embedding, dropout, document resets`, { cell, dropout: 0.25 }, true]);
+  cases.push(['lstm: one-hot input, no resets', { cell: 'lstm', embed: 0, layers: 1 }, false]);
+
+  for (const [name, overrides, resets] of cases) {
+    it(name, async () => {
+      const config: ModelConfig = { cell: 'lstm', vocabSize: 23, embed: 8, hidden: 16, layers: 2, dropout: 0, ...overrides };
+      const c = randomCase(config, 4, 6, 5);
+      // positions 5 and 14 start a document: their streams' state is reset there
+      const window = resets ? { ...c.window, keep: Float32Array.from(c.window.tokens, (_, i) => (i === 5 || i === 14 ? 0 : 1)) } : c.window;
+      const net = new Network(cpu.runner, config, c.B, c.T);
+      const forward = await net.forward(c.params, window, c.state, c.masks);
+      const ref = views(net.layout, await net.backward(forward.trace));
+
+      const step = new ResidentTrainStep(webgpu.runner, config, c.B, c.T, DEFAULT_OPTIMIZER, true);
+      step.load(c.params, initialOptimizerState(DEFAULT_OPTIMIZER, c.params.length), c.state);
+      const got = await step.run(window, c.masks, 1e-3, 5);
+      expect(step.executorKind).toBe('fused-encoder');
+      expect(Math.abs(got.loss - forward.loss) / forward.loss).toBeLessThan(TOLERANCE);
+      const grads = views(net.layout, got.grads!);
+      for (const s of net.layout.specs) expect(relativeError(grads.get(s.name)!, ref.get(s.name)!), s.name).toBeLessThan(TOLERANCE);
+
+      // the update and the carried state, against the host-side optimizer
+      const host = await new TrainStep(cpu.runner, config, c.B, c.T, DEFAULT_OPTIMIZER).run(
+        c.params, initialOptimizerState(DEFAULT_OPTIMIZER, c.params.length), window, c.state, c.masks, 1e-3, 5);
+      const back = await step.read();
+      expect(relativeError(back.params, host.params)).toBeLessThan(TOLERANCE);
+      expect(relativeError(back.optimizer.first, host.optimizer.first)).toBeLessThan(TOLERANCE);
+      expect(back.optimizer.step).toBe(1);
+      for (let l = 0; l < config.layers; l++) {
+        expect(relativeError(back.state.h[l], host.state.h[l])).toBeLessThan(TOLERANCE);
+        if (config.cell === 'lstm') expect(relativeError(back.state.c![l], host.state.c![l])).toBeLessThan(TOLERANCE);
+      }
+      step.destroy();
+    });
+  }
+});
