@@ -261,7 +261,7 @@ export function previousWeightGrad(N: number, B: number, G: number, H: number): 
   };
 }
 
-// ---- clipping and the optimizer, gated on a finite step ----
+// ---- clipping and the optimizer, committed only for a finite step ----
 
 /** total + Σ partial: the running sum of squares over the gradient tensors. */
 export function accumulate(n: number, withTotal: boolean): KernelSource {
@@ -278,16 +278,17 @@ export function accumulate(n: number, withTotal: boolean): KernelSource {
 
 /**
  * [clip scale, ok]: min(1, maxNorm/‖g‖) (1 when maxNorm ≤ 0), and 1 when the
- * loss and the norm are finite (comparisons with NaN or ∞ are false), else 0.
+ * norm is finite and the loss finite and at most `lossLimit` (comparisons
+ * with NaN or ∞ are false), else 0.
  */
 export function clipFlags(): KernelSource {
   return {
     key: 'seq.clipFlags',
     output: [2],
-    source: `function(sumSquares, loss, maxNorm) {
+    source: `function(sumSquares, loss, maxNorm, lossLimit) {
       const norm = Math.sqrt(sumSquares[0]);
       if (this.thread.x == 1) {
-        if (norm < 3.0e38 && loss[0] < 3.0e38 && loss[0] > -3.0e38) { return 1; }
+        if (norm < 3.0e38 && loss[0] <= lossLimit && loss[0] > -3.0e38) { return 1; }
         return 0;
       }
       if (maxNorm > 0 && norm > maxNorm) { return maxNorm / norm; }
@@ -296,61 +297,82 @@ export function clipFlags(): KernelSource {
   };
 }
 
-/** Adam first moment m = β1·m + (1 − β1)·g·clip, or m unchanged when the step is not applied. */
-export function adamFirstGated(n: number): KernelSource {
+/** Sums of |x| over chunks: finite exactly when every x is (an overflowing update shows as ∞ or NaN). */
+export function chunkSumAbs(n: number, chunk: number): KernelSource {
+  const chunks = Math.ceil(n / chunk);
+  return {
+    key: `seq.chunkSumAbs:${n}:${chunk}`,
+    output: [chunks],
+    source: `function(x) {
+      const start = this.thread.x * ${chunk};
+      let s = 0;
+      for (let k = 0; k < ${chunk}; k++) {
+        const i = start + k;
+        if (i < ${n}) { s += Math.abs(x[i]); }
+      }
+      return s;
+    }`,
+  };
+}
+
+/** [clip scale, commit]: the update commits when the step was ok and the updated weights are finite. */
+export function commitFlags(): KernelSource {
+  return {
+    key: 'seq.commitFlags',
+    output: [2],
+    source: `function(flags, weightSum) {
+      if (this.thread.x == 0) { return flags[0]; }
+      if (flags[1] > 0 && weightSum[0] < 3.0e38) { return 1; }
+      return 0;
+    }`,
+  };
+}
+
+/** The new value where flags[1] commits the step, else the old one. */
+export function commit(n: number): KernelSource {
+  return {
+    key: `seq.commit:${n}`,
+    output: [n],
+    source: `function(next, old, flags) {
+      if (flags[1] > 0) { return next[this.thread.x]; }
+      return old[this.thread.x];
+    }`,
+  };
+}
+
+// The update kernels read the clip scale from flags[0] (clipFlags); commit()
+// then keeps the old values unless the whole step may be applied.
+
+/** Adam first moment: m = β1·m + (1 − β1)·g·clip. */
+export function adamFirstScaled(n: number): KernelSource {
   return {
     key: `seq.adamFirst:${n}`,
     output: [n],
     source: `function(m, g, flags, beta1) {
-      if (flags[1] > 0) { return beta1 * m[this.thread.x] + (1 - beta1) * g[this.thread.x] * flags[0]; }
-      return m[this.thread.x];
+      return beta1 * m[this.thread.x] + (1 - beta1) * g[this.thread.x] * flags[0];
     }`,
   };
 }
 
-export function adamSecondGated(n: number): KernelSource {
+/** Adam second moment: v = β2·v + (1 − β2)·(g·clip)². */
+export function adamSecondScaled(n: number): KernelSource {
   return {
     key: `seq.adamSecond:${n}`,
     output: [n],
     source: `function(v, g, flags, beta2) {
-      if (flags[1] > 0) {
-        const gc = g[this.thread.x] * flags[0];
-        return beta2 * v[this.thread.x] + (1 - beta2) * gc * gc;
-      }
-      return v[this.thread.x];
+      const gc = g[this.thread.x] * flags[0];
+      return beta2 * v[this.thread.x] + (1 - beta2) * gc * gc;
     }`,
   };
 }
 
-export function adamUpdateGated(n: number): KernelSource {
-  return {
-    key: `seq.adamUpdate:${n}`,
-    output: [n],
-    source: `function(p, m, v, flags, stepSize, epsHat) {
-      if (flags[1] > 0) { return p[this.thread.x] - stepSize * m[this.thread.x] / (Math.sqrt(v[this.thread.x]) + epsHat); }
-      return p[this.thread.x];
-    }`,
-  };
-}
-
-export function momentumVelocityGated(n: number): KernelSource {
+/** SGD with momentum: velocity = μ·velocity + g·clip. */
+export function momentumVelocityScaled(n: number): KernelSource {
   return {
     key: `seq.momentumVelocity:${n}`,
     output: [n],
     source: `function(vel, g, flags, momentum) {
-      if (flags[1] > 0) { return momentum * vel[this.thread.x] + g[this.thread.x] * flags[0]; }
-      return vel[this.thread.x];
-    }`,
-  };
-}
-
-export function momentumUpdateGated(n: number): KernelSource {
-  return {
-    key: `seq.momentumUpdate:${n}`,
-    output: [n],
-    source: `function(p, vel, flags, lr) {
-      if (flags[1] > 0) { return p[this.thread.x] - lr * vel[this.thread.x]; }
-      return p[this.thread.x];
+      return momentum * vel[this.thread.x] + g[this.thread.x] * flags[0];
     }`,
   };
 }

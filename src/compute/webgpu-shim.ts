@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { countDeviceTraffic } from './device-traffic.js';
 
 export type WebGPUShimResult = { ok: true; adapter: string } | { ok: false; reason: string };
 
@@ -106,6 +107,7 @@ async function install(): Promise<WebGPUShimResult> {
         continue;
       }
       installGlobals(dawn, wrapGPU(gpu, found.featureLevel));
+      countDeviceTraffic();
       backendInUse = backend;
       const level = found.featureLevel === 'core' ? '' : `, ${found.featureLevel}`;
       return { ok: true, adapter: `${describeAdapter(found.adapter)} (Dawn ${backend}${level})` };

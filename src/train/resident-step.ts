@@ -14,6 +14,8 @@ export interface ResidentStepResult {
   readonly loss: number;
   readonly gradNorm: number;
   readonly applied: boolean;
+  /** Σ|w| over the updated weights: not finite when the update would have made a weight infinite (it was then not applied). */
+  readonly weightSum: number;
   /** The gradients before clipping, laid out like the parameters: only when the step was built to return them. */
   readonly grads: Float32Array | null;
 }
@@ -80,7 +82,7 @@ export class ResidentTrainStep {
     this.windowIndex = this.stateIndex + stateCount;
     this.maskCount = config.dropout > 0 && config.layers > 1 ? config.layers - 1 : 0;
     this.ones = new Float32Array(batch * seq).fill(1);
-    const argCount = this.windowIndex + 4 + this.maskCount + 4;
+    const argCount = this.windowIndex + 4 + this.maskCount + 5;
     const carry: Record<string, number> = {};
     for (let i = 0; i < this.tensors; i++) {
       carry[`p${i}`] = i;
@@ -111,7 +113,19 @@ export class ResidentTrainStep {
     this.step = optimizer.step;
   }
 
-  async run(window: Window, masks: DropoutMasks | null, lr: number, maxNorm: number): Promise<ResidentStepResult> {
+  /** Replaces the carried state (a new epoch, a reset): it uploads with the next step. */
+  setState(state: RecurrentState): void {
+    if (!this.resident) throw new Error('ResidentTrainStep.setState before load');
+    this.resident.h = state.h.map((h) => h.slice());
+    this.resident.c = state.c ? state.c.map((c) => c.slice()) : [];
+  }
+
+  /**
+   * One step. The device applies it only when the loss and gradient norm are
+   * finite, the loss is at most `lossLimit` and the updated weights are finite;
+   * `applied` says whether it did.
+   */
+  async run(window: Window, masks: DropoutMasks | null, lr: number, maxNorm: number, lossLimit = Number.MAX_VALUE): Promise<ResidentStepResult> {
     const r = this.resident;
     if (!r) throw new Error('ResidentTrainStep.run before load');
     const o = this.optimizer;
@@ -135,19 +149,22 @@ export class ResidentTrainStep {
       o.eps * correction2,
       lr,
       maxNorm,
+      Math.min(lossLimit, 3e38),
     ];
     const out = (await this.pipeline(...args)) as Record<string, Float32Array>;
     this.runner.notePipelineRun(this.pipeline.executorKind, this.pipeline.fallbackReason);
     const loss = out.loss[0];
     const gradNorm = Math.sqrt(out.sq[0]);
-    const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
+    const weightSum = out.weightSum[0];
+    // the device's own test (clipFlags, commitFlags), in float64 on what it read
+    const applied = Number.isFinite(gradNorm) && Number.isFinite(loss) && loss <= lossLimit && Number.isFinite(weightSum);
     if (applied) this.step = step;
     let grads: Float32Array | null = null;
     if (this.returnGradients) {
       grads = new Float32Array(this.layout.total);
       this.layout.specs.forEach((s, i) => grads!.set(flatten(out[`g${i}`], [s.shape[s.shape.length - 1]]), s.offset));
     }
-    return { loss, gradNorm, applied, grads };
+    return { loss, gradNorm, applied, weightSum, grads };
   }
 
   /** Reads everything the device holds back (a save, a sample, an eval pass): never needed per step. */
@@ -210,7 +227,7 @@ export class ResidentTrainStep {
     const w = this.windowIndex;
     const [tokens, targets, weights, keep] = args.slice(w, w + 4);
     const masks = args.slice(w + 4, w + 4 + this.maskCount);
-    const [stepSize, epsHat, lr, maxNorm] = args.slice(w + 4 + this.maskCount);
+    const [stepSize, epsHat, lr, maxNorm, lossLimit] = args.slice(w + 4 + this.maskCount);
     const run = (src: KernelSource, ...a: Handle[]): Handle => (this.k(src) as unknown as (...x: Handle[]) => Handle)(...a);
 
     // ---- forward ----
@@ -324,29 +341,38 @@ export class ResidentTrainStep {
       const chunks = Math.ceil(s.size / NORM_CHUNK);
       sq = i === 0 ? run(S.accumulate(chunks, false), partial) : run(S.accumulate(chunks, true), sq, partial);
     });
-    const flags = run(S.clipFlags(), sq, loss, maxNorm);
+    const flags = run(S.clipFlags(), sq, loss, maxNorm, lossLimit);
     const o = this.optimizer;
-    const results: Record<string, Handle> = { loss, sq };
-    if (this.returnGradients) this.layout.specs.forEach((s, i) => (results[`g${i}`] = grads.get(s.name)));
-    this.layout.specs.forEach((s, i) => {
+    // the update is computed, then committed only if every updated weight is finite
+    const next = this.layout.specs.map((s, i) => {
       const g = grads.get(s.name);
       const p = args[i];
       const m = args[tensors + i];
       if (o.kind === 'adam') {
-        const m1 = run(S.adamFirstGated(s.size), m, g, flags, o.beta1);
-        const v1 = run(S.adamSecondGated(s.size), args[2 * tensors + i], g, flags, o.beta2);
-        results[`p${i}`] = run(S.adamUpdateGated(s.size), p, m1, v1, flags, stepSize, epsHat);
-        results[`m${i}`] = m1;
-        results[`v${i}`] = v1;
-      } else {
-        const vel = run(S.momentumVelocityGated(s.size), m, g, flags, o.momentum);
-        results[`p${i}`] = run(S.momentumUpdateGated(s.size), p, vel, flags, lr);
-        results[`m${i}`] = vel;
+        const m1 = run(S.adamFirstScaled(s.size), m, g, flags, o.beta1);
+        const v1 = run(S.adamSecondScaled(s.size), args[2 * tensors + i], g, flags, o.beta2);
+        return { p: run(K.adamUpdate(s.size), p, m1, v1, stepSize, epsHat), m: m1, v: v1 };
       }
+      const vel = run(S.momentumVelocityScaled(s.size), m, g, flags, o.momentum);
+      return { p: run(K.momentumUpdate(s.size), p, vel, lr), m: vel, v: null };
+    });
+    let weightSum: Handle = null;
+    this.layout.specs.forEach((s, i) => {
+      const partial = run(S.chunkSumAbs(s.size, NORM_CHUNK), next[i].p);
+      const chunks = Math.ceil(s.size / NORM_CHUNK);
+      weightSum = i === 0 ? run(S.accumulate(chunks, false), partial) : run(S.accumulate(chunks, true), weightSum, partial);
+    });
+    const commit = run(S.commitFlags(), flags, weightSum);
+    const results: Record<string, Handle> = { loss, sq, weightSum };
+    if (this.returnGradients) this.layout.specs.forEach((s, i) => (results[`g${i}`] = grads.get(s.name)));
+    this.layout.specs.forEach((s, i) => {
+      results[`p${i}`] = run(S.commit(s.size), next[i].p, args[i], commit);
+      results[`m${i}`] = run(S.commit(s.size), next[i].m, args[tensors + i], commit);
+      if (next[i].v) results[`v${i}`] = run(S.commit(s.size), next[i].v, args[2 * tensors + i], commit);
     });
     for (let l = 0; l < L; l++) {
-      results[`h${l}`] = run(S.lastBlock(N, B, H), layers[l].hidden, h0(l), flags);
-      if (cell === 'lstm') results[`c${l}`] = run(S.lastBlock(N, B, H), layers[l].cell, c0(l), flags);
+      results[`h${l}`] = run(S.lastBlock(N, B, H), layers[l].hidden, h0(l), commit);
+      if (cell === 'lstm') results[`c${l}`] = run(S.lastBlock(N, B, H), layers[l].cell, c0(l), commit);
     }
     return results;
   }

@@ -64,3 +64,31 @@ describe.skipIf(!gpu)('the device-resident training step (webgpu) agrees with cp
     });
   }
 });
+
+describe.skipIf(!gpu)('a resident step the divergence rule rejects', () => {
+  it('leaves parameters, optimizer memory and state as they were, on the device', async () => {
+    const webgpu = await openBackend('webgpu');
+    const config: ModelConfig = { cell: 'gru', vocabSize: 23, embed: 8, hidden: 16, layers: 1, dropout: 0 };
+    const c = randomCase(config, 4, 6, 7);
+    const step = new ResidentTrainStep(webgpu.runner, config, c.B, c.T, DEFAULT_OPTIMIZER);
+    step.load(c.params, initialOptimizerState(DEFAULT_OPTIMIZER, c.params.length), c.state);
+    // a loss limit below any loss: the host's "loss exceeded" rule
+    const rejected = await step.run(c.window, null, 1e-3, 5, 1e-3);
+    expect(rejected.applied).toBe(false);
+    let back = await step.read();
+    expect(back.params).toEqual(c.params);
+    expect(back.state.h[0]).toEqual(c.state.h[0]);
+    expect(back.optimizer.step).toBe(0);
+    // a learning rate that overflows float32: "the update would have made weights infinite"
+    const overflow = await step.run(c.window, null, 1e39, 0);
+    expect(Number.isFinite(overflow.weightSum)).toBe(false);
+    expect(overflow.applied).toBe(false);
+    back = await step.read();
+    expect(back.params).toEqual(c.params);
+    const applied = await step.run(c.window, null, 1e-3, 5);
+    expect(applied.applied).toBe(true);
+    expect((await step.read()).params).not.toEqual(c.params);
+    step.destroy();
+    webgpu.runner.destroy();
+  });
+});

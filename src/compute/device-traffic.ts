@@ -1,0 +1,62 @@
+// Counts what crosses between the host and a WebGPU device: queue
+// submissions, blocking readbacks (GPUBuffer.mapAsync) and bytes written by
+// queue.writeBuffer. Installed around the WebGPU classes once they exist
+// (webgpu-shim.ts in Node; a page's own navigator.gpu in a browser), so a
+// benchmark or a test reads the real traffic of whatever ran, gpu.js's
+// per-kernel path and its pipelines alike.
+
+/** Cumulative totals since the counter was installed. */
+export interface DeviceTraffic {
+  readonly submits: number;
+  readonly readbacks: number;
+  readonly uploadBytes: number;
+}
+
+const totals = { submits: 0, readbacks: 0, uploadBytes: 0 };
+let installed = false;
+
+interface Prototyped {
+  prototype: Record<string, unknown>;
+}
+
+function wrap(cls: unknown, method: string, count: (args: unknown[]) => void): boolean {
+  const proto = (cls as Prototyped | undefined)?.prototype;
+  const original = proto?.[method];
+  if (typeof original !== 'function') return false;
+  proto![method] = function (this: unknown, ...args: unknown[]): unknown {
+    count(args);
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  return true;
+}
+
+/** Whether the counter is installed (the WebGPU classes were found); idempotent. */
+export function countDeviceTraffic(): boolean {
+  if (installed) return true;
+  const g = globalThis as Record<string, unknown>;
+  if (!g.GPUQueue || !g.GPUBuffer) return false;
+  wrap(g.GPUQueue, 'submit', () => totals.submits++);
+  wrap(g.GPUQueue, 'writeBuffer', (args) => {
+    // writeBuffer(buffer, offset, data, dataOffset?, size?): size counts elements of a typed array
+    const data = args[2] as ArrayBufferView | ArrayBuffer;
+    const bytes = ArrayBuffer.isView(data) ? data.byteLength : data.byteLength;
+    const element = ArrayBuffer.isView(data) && 'BYTES_PER_ELEMENT' in data ? (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    totals.uploadBytes += typeof args[4] === 'number' ? args[4] * element : bytes - (typeof args[3] === 'number' ? args[3] * element : 0);
+  });
+  wrap(g.GPUBuffer, 'mapAsync', () => totals.readbacks++);
+  installed = true;
+  return true;
+}
+
+export function deviceTraffic(): DeviceTraffic {
+  return { ...totals };
+}
+
+/** Traffic between two readings, divided by `per` (steps, symbols). */
+export function trafficPer(before: DeviceTraffic, after: DeviceTraffic, per: number): DeviceTraffic {
+  return {
+    submits: (after.submits - before.submits) / per,
+    readbacks: (after.readbacks - before.readbacks) / per,
+    uploadBytes: (after.uploadBytes - before.uploadBytes) / per,
+  };
+}
