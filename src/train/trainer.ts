@@ -19,7 +19,7 @@ import { evalStreams, type SmallCorpus } from './guardrails.js';
 import { initialOptimizerState, type OptimizerState } from './optimizer.js';
 import type { Progress } from './progress.js';
 import { learningRate } from './schedule.js';
-import { TrainStep, type StepResult } from './train-step.js';
+import { createStepper, DeviceLostError, lossLimit, type TrainingContents } from './stepper.js';
 
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';
@@ -106,7 +106,6 @@ export class Trainer {
   async run(): Promise<DoneEvent> {
     const { compute, corpus, vocab, split, model, config, outDir, resume } = this.o;
     const stream = new BatchStream(split.train, config.batch, config.seq);
-    const step = new TrainStep(compute.runner, model, config.batch, config.seq, config.optimizer);
     const total = plannedSteps(config.budget, stream.windowsPerEpoch);
 
     let params: Float32Array;
@@ -128,30 +127,49 @@ export class Trainer {
       progress = { step: 0, position: stream.position, rng: rng.state, elapsedMs: 0, best: null, history: [] };
     }
 
+    const stepper = createStepper(
+      compute,
+      model,
+      { batch: config.batch, seq: config.seq, optimizer: config.optimizer, clip: config.clip, lossLimit: lossLimit(model) },
+      { params, optimizer, state },
+    );
+    // What was last read back, with the progress it belongs to: on webgpu the
+    // device holds the run between reads, and a lost device loses what came after.
+    let synced: { contents: TrainingContents; progress: Progress } = {
+      contents: { params, optimizer, state },
+      progress: { ...progress, position: stream.position, rng: rng.state },
+    };
+    const sync = async (): Promise<TrainingContents> => {
+      const contents = await stepper.contents();
+      synced = { contents, progress: { ...progress, position: stream.position, rng: rng.state } };
+      this.current = contents.params;
+      return contents;
+    };
     const files = await CheckpointFiles.open(outDir, this.o.retention ?? DEFAULT_RETENTION);
     const { latestPath, bestPath } = files;
     const history = await HistoryWriter.open(outDir, progress.step);
     // A validation split shorter than one window is scored along fewer streams (see evalStreams), the same shape `charlm eval` uses.
     const valStreams = evalStreams(config.batch, config.seq, Math.max(0, split.val.length - 1));
-    const valNetwork = valStreams === config.batch ? step.network : new Network(compute.runner, model, valStreams, config.seq);
-    const save = async (kind: 'latest' | 'best'): Promise<void> => {
+    const valNetwork = valStreams === config.batch ? stepper.network : new Network(compute.runner, model, valStreams, config.seq);
+    const save = async (kind: 'latest' | 'best', run: TrainingContents, at: Progress = { ...progress, position: stream.position, rng: rng.state }): Promise<void> => {
       const contents: CheckpointContents = {
         model,
-        params,
-        optimizer: { kind: config.optimizer.kind, ...optimizer },
-        state,
+        params: run.params,
+        optimizer: { kind: config.optimizer.kind, ...run.optimizer },
+        state: run.state,
         batch: config.batch,
         vocab: vocab.toJSON(),
         training: config,
-        progress: { ...progress, position: stream.position, rng: rng.state },
+        progress: at,
         corpus: { name: corpus.name, source: corpus.source, bytes: corpus.bytes },
       };
-      const path = await files.save(kind, progress.step, (to) => saveCheckpoint(to, contents), progress.history);
-      this.emit({ event: 'checkpoint', step: progress.step, kind, path });
+      const path = await files.save(kind, at.step, (to) => saveCheckpoint(to, contents), at.history);
+      this.emit({ event: 'checkpoint', step: at.step, kind, path });
     };
     let lastEval: Evaluation | null = null;
     const evalAndSave = async (): Promise<void> => {
-      lastEval = await evaluate(valNetwork, params, split.val, (id) => vocab.byteLength(id), vocab.endOfDocument);
+      const run = await sync();
+      lastEval = await evaluate(valNetwork, run.params, split.val, (id) => vocab.byteLength(id), vocab.endOfDocument);
       const best = progress.best === null || lastEval.loss < progress.best.valLoss;
       if (best) progress = { ...progress, best: { step: progress.step, valLoss: lastEval.loss } };
       const e: EvalEvent = {
@@ -166,8 +184,8 @@ export class Trainer {
       progress = { ...progress, history: [...progress.history, { step: progress.step, valLoss: lastEval.loss, valBpc: lastEval.bpc }] };
       this.emit(e);
       await history.append(e);
-      await save('latest');
-      if (best) await save('best');
+      await save('latest', run);
+      if (best) await save('best', run);
     };
 
     this.emit({
@@ -195,7 +213,6 @@ export class Trainer {
     const weights = new Float32Array(N).fill(1 / N);
     let rate = 0;
     let nonFinite = 0;
-    const lossLimit = EXPLODED_LOSS_FACTOR * Math.log(Math.max(model.vocabSize, 2));
     const budgetLeft = (): boolean =>
       (total === null || progress.step < total) && (config.budget.minutes === undefined || elapsed() < config.budget.minutes * 60_000);
 
@@ -203,7 +220,7 @@ export class Trainer {
     while (budgetLeft() && !this.stopRequested) {
       if (this.saveRequested) {
         this.saveRequested = false;
-        await save('latest');
+        await save('latest', await sync());
       }
       if (this.pausedFlag) {
         await new Promise<void>((r) => (this.wake = r));
@@ -214,42 +231,49 @@ export class Trainer {
       await new Promise<void>((r) => setImmediate(r));
       const t0 = performance.now();
       const batch = stream.next();
-      if (batch.resetState) state = zeroState(model, config.batch);
+      if (batch.resetState) stepper.setState(zeroState(model, config.batch));
       const keep = vocab.endOfDocument === null ? undefined : keepMask(batch.inputs, vocab.endOfDocument);
       const window = { tokens: Float32Array.from(batch.inputs), targets: Float32Array.from(batch.targets), weights, keep };
       const masks = dropoutMasks(model, N, rng);
       const lr = learningRate(config.schedule, config.lr, progress.step, total ?? Number.MAX_SAFE_INTEGER);
-      const r = await step.run(params, optimizer, window, state, masks, lr, config.clip);
-      const diverged = divergence(r, lossLimit);
-      if (diverged !== null) {
+      const r = await stepper.step(window, masks, lr).catch(async (e: unknown) => {
+        if (!(e instanceof DeviceLostError)) throw e;
+        // Nothing after the last read-back survives; save that, as it was.
+        await save('latest', synced.contents, synced.progress);
+        throw new TrainingError(
+          `The GPU device was lost at step ${progress.step + 1} (${e.message}); ${files.latestPath} holds step ${synced.progress.step}, the last one read back from the device.`,
+        );
+      });
+      if (r.rejected !== null) {
         nonFinite += 1;
         if (nonFinite >= config.maxNonFinite) {
           const times = nonFinite === 1 ? 'once (the step was not applied)' : `for ${nonFinite} steps in a row (none was applied)`;
           throw new TrainingError(
-            `Training diverged at step ${progress.step + 1}: ${diverged} ${times}; try ${resume ? 'a new run with ' : ''}a lower --lr than ${config.lr}.`,
+            `Training diverged at step ${progress.step + 1}: ${r.rejected} ${times}; try ${resume ? 'a new run with ' : ''}a lower --lr than ${config.lr}.`,
           );
         }
         continue;
       }
       nonFinite = 0;
-      ({ params, optimizer, state } = r);
-      this.current = params;
       progress = { ...progress, step: progress.step + 1, elapsedMs: elapsed() };
+      const sampleDue = config.sampleEvery > 0 && progress.step % config.sampleEvery === 0;
+      // A host run's contents are at hand every step; a resident run reads them back only when a sample needs them.
+      if (!stepper.resident || sampleDue) await sync();
       const stepRate = N / ((performance.now() - t0) / 1000);
       rate = rate === 0 ? stepRate : rate + RATE_SMOOTHING * (stepRate - rate);
       const stepEvent: StepEvent = { event: 'step', step: progress.step, epoch: batch.epoch, loss: r.loss, lr, gradNorm: r.gradNorm, charsPerSec: rate, elapsedMs: progress.elapsedMs };
       this.emit(stepEvent);
       await history.append(stepEvent);
 
-      if (config.sampleEvery > 0 && progress.step % config.sampleEvery === 0 && this.o.sample) {
-        const s = await this.o.sample(params, progress.step);
+      if (sampleDue && this.o.sample) {
+        const s = await this.o.sample(synced.contents.params, progress.step);
         this.emit({ event: 'sample', step: progress.step, ...s });
       }
       if (progress.step % config.evalEvery === 0 && split.val.length > 1) await evalAndSave();
     }
 
     const evaluatedNow = progress.history.length > 0 && progress.history[progress.history.length - 1].step === progress.step;
-    if (this.stopRequested || split.val.length < 2) await save('latest');
+    if (this.stopRequested || split.val.length < 2) await save('latest', await sync());
     else if (!evaluatedNow) await evalAndSave();
     const final = lastEval as Evaluation | null;
     const done: DoneEvent = {
@@ -268,34 +292,6 @@ export class Trainer {
     this.emit(done);
     return done;
   }
-}
-
-/**
- * A training loss this many times a uniform guess's (ln V nats) only comes
- * from weights already thrown far off by too large a step: Adam at --lr 1e6
- * stays finite (its step is about lr whatever the gradient) but reaches ~1e6
- * nats at step 2, and --lr 100 runs at 1e3–5e3. A real run starts near 1×
- * and its worst windows stay within a few times that; --lr 1 peaked at 6×
- * and recovered.
- */
-const EXPLODED_LOSS_FACTOR = 1000;
-
-/** Why this step must not be applied, or null when it may be. */
-function divergence(r: StepResult, lossLimit: number): string | null {
-  if (!r.applied) return 'the loss or gradient was NaN or infinite';
-  if (r.loss > lossLimit) return `the loss exceeded ${EXPLODED_LOSS_FACTOR} times a uniform guess's (${r.loss.toPrecision(3)} nats per token)`;
-  // Finite gradients times a huge learning rate can still overflow float32; such weights would poison every later step and checkpoint.
-  if (!allFinite(r.params)) return 'the update would have made weights infinite';
-  return null;
-}
-
-function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    // x − x is 0 for every finite x and NaN for ±∞ and NaN; cheaper than Number.isFinite per element.
-    if (x - x !== 0) return false;
-  }
-  return true;
 }
 
 /** Inverted-dropout masks for this step, drawn from the run's RNG so a resumed run draws the same ones. */
