@@ -2,58 +2,62 @@
 //
 // Inside a gpu.js pipeline a kernel cannot write into part of a buffer: every
 // call produces a whole output. So the time loop keeps each per-timestep
-// tensor of a window as one sequence array [N = T·B, W] (time-major, block t
-// = rows t·B … t·B + B − 1), and a step kernel writes the whole array: block t
-// computed, every other row copied from the previous sequence (the pipeline
-// double-buffers the two). The copies cost O(T²·B·W) memory traffic per
-// window, a fraction of a millisecond on a GPU and the price of one submit
-// per step instead of one round trip per kernel. The arithmetic of every cell
-// is the expression of its per-timestep twin in kernel-sources.ts, in the same
-// order, so the two paths agree to float32 rounding.
+// tensor of a window in chunks of a few timesteps, each chunk one array
+// [R = C·B, W] (time-major: block t = rows t·B … t·B + B − 1), and a step
+// kernel writes its whole chunk: block t computed, every other row copied from
+// the chunk's previous version (the pipeline double-buffers the two). With
+// chunks of C steps the copies cost O(T·C·B·W) per window instead of
+// O(T²·B·W); `concat` then assembles the chunks for the window-wide products.
+// The arithmetic of every cell is the expression of its per-timestep twin in
+// kernel-sources.ts, in the same order, so both paths agree to float32 rounding.
 //
-// `first` variants serve t = 0: they read the carried-in state instead of a
-// previous block and have no previous sequence (other rows are zero). The
-// timestep `t` is a scalar argument, baked per pass by the pipeline.
+// Scalars: `t` is the timestep inside the chunk and `base` the chunk's first
+// row in the window; arrays covering the whole window (the input projection,
+// dOut, keep) are read at base + row. `first` variants serve a chunk's first
+// step: they read the state entering the chunk ([B, W], the carried-in state
+// or the previous chunk's last block) instead of block t − 1. `fresh`
+// variants start a chunk's array (no previous version: other rows are zero).
 
 import type { KernelSource } from './kernel-sources.js';
 
 const sigmoid = (x: string): string => `1 / (1 + Math.exp(-(${x})))`;
 const tanh = (x: string): string => `2 / (1 + Math.exp(-2 * (${x}))) - 1`;
 
-/** Whether thread `axis` (a row of the sequence) lies in block t. */
+/** Whether thread `axis` (a row of the chunk) lies in block t. */
 const inBlock = (axis: 'y' | 'z', B: number): string => `this.thread.${axis} >= t * ${B} && this.thread.${axis} < t * ${B} + ${B}`;
+/** This thread's stream b inside block t. */
+const streamOf = (axis: 'y' | 'z', B: number): string => `(this.thread.${axis} - t * ${B})`;
+/** This thread's row in the whole window. */
+const windowRow = (axis: 'y' | 'z'): string => `(base + this.thread.${axis})`;
 
-/** A sequence step: compute block t with `body` (returns its value), copy every other cell from `prev`. */
-function seqStep(key: string, output: KernelSource['output'], args: string[], body: string, rowAxis: 'y' | 'z', B: number, flat: string, first: boolean): KernelSource {
-  const params = first ? args : ['prev', ...args];
+/** A chunk step: compute block t with `body` (returns its value), copy every other cell from `prev`. */
+function chunkStep(key: string, output: KernelSource['output'], args: string[], body: string, rowAxis: 'y' | 'z', B: number, flat: string, fresh: boolean): KernelSource {
+  const params = fresh ? args : ['prev', ...args];
   return {
-    key: `${key}:${first}`,
+    key: `${key}:${fresh}`,
     output,
-    source: `function(${[...params, 't'].join(', ')}) {
+    source: `function(${[...params, 't', 'base'].join(', ')}) {
       if (${inBlock(rowAxis, B)}) {
         ${body}
       }
-      ${first ? 'return 0;' : `return prev[${flat}];`}
+      ${fresh ? 'return 0;' : `return prev[${flat}];`}
     }`,
   };
 }
 
-/** Row index of this thread inside block t (its batch stream b). */
-const streamOf = (axis: 'y' | 'z', B: number): string => `(this.thread.${axis} - t * ${B})`;
-
 /**
  * hp = keep ⊙ h_{t−1} · W_hhᵀ + b_hh, [B, G]: h_{t−1} is block t−1 of the
- * hidden sequence, or the carried-in state at t = 0.
+ * hidden chunk, or the state entering the chunk at its first step.
  */
 export function recurrentAt(B: number, G: number, H: number, first: boolean): KernelSource {
-  const src = first ? 'h0' : 'hseq';
+  const src = first ? 'hIn' : 'hseq';
   const row = first ? 'this.thread.y' : `((t - 1) * ${B} + this.thread.y)`;
   return {
     key: `seq.recurrentAt:${B}:${G}:${H}:${first}`,
     output: [G, B],
-    source: `function(${src}, keep, w, bias, t) {
+    source: `function(${src}, keep, w, bias, t, base) {
       const n = this.thread.x;
-      const kp = keep[t * ${B} + this.thread.y];
+      const kp = keep[base + t * ${B} + this.thread.y];
       let s = bias[n];
       for (let k = 0; k < ${H}; k++) { s += (${src}[${row} * ${H} + k] * kp) * w[n * ${H} + k]; }
       return s;
@@ -63,82 +67,114 @@ export function recurrentAt(B: number, G: number, H: number, first: boolean): Ke
 
 // ---- LSTM forward (gates i, f, g, o) ----
 
-export function lstmGatesSeq(N: number, B: number, H: number, first: boolean): KernelSource {
+export function lstmGatesSeq(R: number, B: number, H: number, fresh: boolean): KernelSource {
   const G = 4 * H;
   const own = `this.thread.z * ${G} + this.thread.y * ${H} + this.thread.x`;
-  return seqStep(`seq.lstmGates:${N}:${B}:${H}`, [H, 4, N], ['xp', 'hp'], `
-        const pre = xp[${own}] + hp[${streamOf('z', B)} * ${G} + this.thread.y * ${H} + this.thread.x];
+  return chunkStep(`seq.lstmGates:${R}:${B}:${H}`, [H, 4, R], ['xp', 'hp'], `
+        const pre = xp[${windowRow('z')} * ${G} + this.thread.y * ${H} + this.thread.x] + hp[${streamOf('z', B)} * ${G} + this.thread.y * ${H} + this.thread.x];
         if (this.thread.y == 2) { return ${tanh('pre')}; }
-        return ${sigmoid('pre')};`, 'z', B, own, first);
+        return ${sigmoid('pre')};`, 'z', B, own, fresh);
 }
 
 /** c_t = f ⊙ (keep ⊙ c_{t−1}) + i ⊙ g. */
-export function lstmCellSeq(N: number, B: number, H: number, first: boolean): KernelSource {
+export function lstmCellSeq(R: number, B: number, H: number, first: boolean): KernelSource {
   const G = 4 * H;
-  const cPrev = first ? `c0[${streamOf('y', B)} * ${H} + this.thread.x]` : `prev[(this.thread.y - ${B}) * ${H} + this.thread.x]`;
-  return seqStep(`seq.lstmCell:${N}:${B}:${H}`, [H, N], first ? ['act', 'c0', 'keep'] : ['act', 'keep'], `
+  const cPrev = first ? `cIn[${streamOf('y', B)} * ${H} + this.thread.x]` : `prev[(this.thread.y - ${B}) * ${H} + this.thread.x]`;
+  return chunkStep(`seq.lstmCell:${R}:${B}:${H}`, [H, R], first ? ['act', 'cIn', 'keep'] : ['act', 'keep'], `
         const a = this.thread.y * ${G} + this.thread.x;
-        return act[a + ${H}] * (${cPrev} * keep[this.thread.y]) + act[a] * act[a + ${2 * H}];`, 'y', B, `this.thread.y * ${H} + this.thread.x`, first);
+        return act[a + ${H}] * (${cPrev} * keep[${windowRow('y')}]) + act[a] * act[a + ${2 * H}];`, 'y', B, `this.thread.y * ${H} + this.thread.x`, first);
 }
 
 /** h_t = o ⊙ tanh(c_t). */
-export function lstmHiddenSeq(N: number, B: number, H: number, first: boolean): KernelSource {
+export function lstmHiddenSeq(R: number, B: number, H: number, fresh: boolean): KernelSource {
   const G = 4 * H;
-  return seqStep(`seq.lstmHidden:${N}:${B}:${H}`, [H, N], ['act', 'c'], `
+  return chunkStep(`seq.lstmHidden:${R}:${B}:${H}`, [H, R], ['act', 'c'], `
         const cv = c[this.thread.y * ${H} + this.thread.x];
-        return act[this.thread.y * ${G} + ${3 * H} + this.thread.x] * (${tanh('cv')});`, 'y', B, `this.thread.y * ${H} + this.thread.x`, first);
+        return act[this.thread.y * ${G} + ${3 * H} + this.thread.x] * (${tanh('cv')});`, 'y', B, `this.thread.y * ${H} + this.thread.x`, fresh);
 }
 
 // ---- GRU forward (r, z, n; n = tanh(x_n + r ⊙ hp_n)) ----
 
-/** Block t of a sequence set from a [B, W] tensor (the GRU's recurrent projections, kept for backward). */
-export function writeBlock(N: number, B: number, W: number, first: boolean): KernelSource {
-  return seqStep(`seq.writeBlock:${N}:${B}:${W}`, [W, N], ['block'], `
-        return block[${streamOf('y', B)} * ${W} + this.thread.x];`, 'y', B, `this.thread.y * ${W} + this.thread.x`, first);
+/** Block t of a chunk set from a [B, W] tensor (the GRU's recurrent projections, kept for backward). */
+export function writeBlock(R: number, B: number, W: number, fresh: boolean): KernelSource {
+  return chunkStep(`seq.writeBlock:${R}:${B}:${W}`, [W, R], ['block'], `
+        return block[${streamOf('y', B)} * ${W} + this.thread.x];`, 'y', B, `this.thread.y * ${W} + this.thread.x`, fresh);
 }
 
-export function gruGatesSeq(N: number, B: number, H: number, first: boolean): KernelSource {
+export function gruGatesSeq(R: number, B: number, H: number, fresh: boolean): KernelSource {
   const G = 3 * H;
   const own = `this.thread.z * ${G} + this.thread.y * ${H} + this.thread.x`;
+  const x = `${windowRow('z')} * ${G} + this.thread.y * ${H} + this.thread.x`;
+  const xr = `${windowRow('z')} * ${G} + this.thread.x`;
   const r = `this.thread.z * ${G} + this.thread.x`;
-  return seqStep(`seq.gruGates:${N}:${B}:${H}`, [H, 3, N], ['xp', 'rec'], `
-        if (this.thread.y < 2) { return ${sigmoid(`xp[${own}] + rec[${own}]`)}; }
-        const r = ${sigmoid(`xp[${r}] + rec[${r}]`)};
-        return ${tanh(`xp[${own}] + r * rec[${own}]`)};`, 'z', B, own, first);
+  return chunkStep(`seq.gruGates:${R}:${B}:${H}`, [H, 3, R], ['xp', 'rec'], `
+        if (this.thread.y < 2) { return ${sigmoid(`xp[${x}] + rec[${own}]`)}; }
+        const r = ${sigmoid(`xp[${xr}] + rec[${r}]`)};
+        return ${tanh(`xp[${x}] + r * rec[${own}]`)};`, 'z', B, own, fresh);
 }
 
 /** h_t = (1 − z) ⊙ n + z ⊙ (keep ⊙ h_{t−1}). */
-export function gruHiddenSeq(N: number, B: number, H: number, first: boolean): KernelSource {
+export function gruHiddenSeq(R: number, B: number, H: number, first: boolean): KernelSource {
   const G = 3 * H;
-  const hPrev = first ? `h0[${streamOf('y', B)} * ${H} + this.thread.x]` : `prev[(this.thread.y - ${B}) * ${H} + this.thread.x]`;
-  return seqStep(`seq.gruHidden:${N}:${B}:${H}`, [H, N], first ? ['act', 'h0', 'keep'] : ['act', 'keep'], `
+  const hPrev = first ? `hIn[${streamOf('y', B)} * ${H} + this.thread.x]` : `prev[(this.thread.y - ${B}) * ${H} + this.thread.x]`;
+  return chunkStep(`seq.gruHidden:${R}:${B}:${H}`, [H, R], first ? ['act', 'hIn', 'keep'] : ['act', 'keep'], `
         const z = act[this.thread.y * ${G} + ${H} + this.thread.x];
-        return (1 - z) * act[this.thread.y * ${G} + ${2 * H} + this.thread.x] + z * (${hPrev} * keep[this.thread.y]);`, 'y', B, `this.thread.y * ${H} + this.thread.x`, first);
+        return (1 - z) * act[this.thread.y * ${G} + ${2 * H} + this.thread.x] + z * (${hPrev} * keep[${windowRow('y')}]);`, 'y', B, `this.thread.y * ${H} + this.thread.x`, first);
 }
 
 // ---- vanilla RNN forward ----
 
-export function rnnHiddenSeq(N: number, B: number, H: number, first: boolean): KernelSource {
-  return seqStep(`seq.rnnHidden:${N}:${B}:${H}`, [H, N], ['xp', 'hp'], `
-        return ${tanh(`xp[this.thread.y * ${H} + this.thread.x] + hp[${streamOf('y', B)} * ${H} + this.thread.x]`)};`, 'y', B, `this.thread.y * ${H} + this.thread.x`, first);
+export function rnnHiddenSeq(R: number, B: number, H: number, fresh: boolean): KernelSource {
+  return chunkStep(`seq.rnnHidden:${R}:${B}:${H}`, [H, R], ['xp', 'hp'], `
+        return ${tanh(`xp[${windowRow('y')} * ${H} + this.thread.x] + hp[${streamOf('y', B)} * ${H} + this.thread.x]`)};`, 'y', B, `this.thread.y * ${H} + this.thread.x`, fresh);
+}
+
+// ---- chunks and the window ----
+
+/** The last block of a chunk, [B, W]: the state entering the next chunk. */
+export function chunkEnd(R: number, B: number, W: number): KernelSource {
+  return {
+    key: `seq.chunkEnd:${R}:${B}:${W}`,
+    output: [B * W],
+    source: `function(chunk) { return chunk[${(R - B) * W} + this.thread.x]; }`,
+  };
+}
+
+/** The window's chunks [rows_k, W] one after another, [Σ rows_k, W]. */
+export function concat(rows: readonly number[], W: number): KernelSource {
+  const names = rows.map((_, k) => `c${k}`);
+  let start = 0;
+  const branches = rows.map((r, k) => {
+    const line = `if (this.thread.y < ${start + r}) { return c${k}[(this.thread.y - ${start}) * ${W} + this.thread.x]; }`;
+    start += r;
+    return line;
+  });
+  return {
+    key: `seq.concat:${rows.join(',')}:${W}`,
+    output: [W, start],
+    source: `function(${names.join(', ')}) {
+      ${branches.join('\n      ')}
+      return 0;
+    }`,
+  };
 }
 
 /**
- * The state after the window, [B, W]: block T−1 of a sequence, or the state
- * carried in when `ok` (flags[1]) says the step is not applied.
+ * The state after the window, [B, W]: the last chunk's last block, or the
+ * state carried in when flags[1] says the step is not applied.
  */
-export function lastBlock(N: number, B: number, W: number): KernelSource {
+export function finalState(R: number, B: number, W: number): KernelSource {
   return {
-    key: `seq.lastBlock:${N}:${B}:${W}`,
+    key: `seq.finalState:${R}:${B}:${W}`,
     output: [B * W],
-    source: `function(seq, old, flags) {
-      if (flags[1] > 0) { return seq[${N * W - B * W} + this.thread.x]; }
+    source: `function(chunk, old, flags) {
+      if (flags[1] > 0) { return chunk[${(R - B) * W} + this.thread.x]; }
       return old[this.thread.x];
     }`,
   };
 }
 
-/** Σ weights·nll over the window, one thread: the loss in the order the host summed it. */
+/** Σ weights·nll over the window, one thread, in the order the host sums it. */
 export function weightedSum(N: number): KernelSource {
   return {
     key: `seq.weightedSum:${N}`,
@@ -152,67 +188,66 @@ export function weightedSum(N: number): KernelSource {
 }
 
 // ---- backward through time ----
+// `end` variants serve the window's last step, where nothing flows in from later steps.
 
 /** LSTM pre-activation gradients of block t (lstmCellGrad and lstmGatesBackward in one). */
-export function lstmGatesBackwardSeq(N: number, B: number, H: number, first: boolean, last: boolean): KernelSource {
+export function lstmGatesBackwardSeq(R: number, B: number, H: number, first: boolean, fresh: boolean, end: boolean): KernelSource {
   const G = 4 * H;
   const own = `this.thread.z * ${G} + this.thread.y * ${H} + this.thread.x`;
   const s = `this.thread.z * ${H} + this.thread.x`;
   const sb = `${streamOf('z', B)} * ${H} + this.thread.x`;
-  const cPrev = first ? `c0[${sb}]` : `c[(this.thread.z - ${B}) * ${H} + this.thread.x]`;
-  // the backward sweep starts at t = T − 1, where nothing flows in from later steps
-  const dhNext = last ? '0' : `dhNext[${sb}]`;
-  const dcNext = last ? '0' : `dcNext[${sb}]`;
-  const args = [...(last ? [] : ['dhNext', 'dcNext']), 'dOut', 'act', 'c', ...(first ? ['c0'] : []), 'keep'];
+  const cPrev = first ? `cIn[${sb}]` : `c[(this.thread.z - ${B}) * ${H} + this.thread.x]`;
+  const dhNext = end ? '0' : `dhNext[${sb}]`;
+  const dcNext = end ? '0' : `dcNext[${sb}]`;
+  const args = [...(end ? [] : ['dhNext', 'dcNext']), 'dOut', 'act', 'c', ...(first ? ['cIn'] : []), 'keep'];
   const a = `this.thread.z * ${G} + this.thread.x`;
-  return seqStep(`seq.lstmGatesBackward:${N}:${B}:${H}:${first}`, [H, 4, N], args, `
-        const dh = dOut[${s}] + ${dhNext};
+  return chunkStep(`seq.lstmGatesBackward:${R}:${B}:${H}:${first}:${end}`, [H, 4, R], args, `
+        const dh = dOut[${windowRow('z')} * ${H} + this.thread.x] + ${dhNext};
         const cv = c[${s}];
         const tc = ${tanh('cv')};
         const ig = act[${a}]; const fg = act[${a} + ${H}]; const gg = act[${a} + ${2 * H}]; const og = act[${a} + ${3 * H}];
         if (this.thread.y == 3) { return dh * tc * og * (1 - og); }
         const d = dh * og * (1 - tc * tc) + ${dcNext};
         if (this.thread.y == 0) { return d * gg * ig * (1 - ig); }
-        if (this.thread.y == 1) { return d * (${cPrev} * keep[this.thread.z]) * fg * (1 - fg); }
-        return d * ig * (1 - gg * gg);`, 'z', B, own, last);
+        if (this.thread.y == 1) { return d * (${cPrev} * keep[${windowRow('z')}]) * fg * (1 - fg); }
+        return d * ig * (1 - gg * gg);`, 'z', B, own, fresh);
 }
 
 /** What reaches c_{t−1}: dc ⊙ f ⊙ keep, [B, H], with dc recomputed as in lstmGatesBackwardSeq. */
-export function lstmCellCarryAt(B: number, H: number, last: boolean): KernelSource {
+export function lstmCellCarryAt(B: number, H: number, end: boolean): KernelSource {
   const G = 4 * H;
   const row = `(t * ${B} + this.thread.y)`;
-  const s = `${row} * ${H} + this.thread.x`;
   const b = `this.thread.y * ${H} + this.thread.x`;
   const a = `${row} * ${G} + this.thread.x`;
   return {
-    key: `seq.lstmCellCarry:${B}:${H}:${last}`,
+    key: `seq.lstmCellCarry:${B}:${H}:${end}`,
     output: [H, B],
-    source: `function(${last ? '' : 'dhNext, dcNext, '}dOut, act, c, keep, t) {
-      const dh = dOut[${s}] + ${last ? '0' : `dhNext[${b}]`};
-      const cv = c[${s}];
+    source: `function(${end ? '' : 'dhNext, dcNext, '}dOut, act, c, keep, t, base) {
+      const dh = dOut[(base + ${row}) * ${H} + this.thread.x] + ${end ? '0' : `dhNext[${b}]`};
+      const cv = c[${row} * ${H} + this.thread.x];
       const tc = ${tanh('cv')};
-      const d = dh * act[${a} + ${3 * H}] * (1 - tc * tc) + ${last ? '0' : `dcNext[${b}]`};
-      return (d * act[${a} + ${H}]) * keep[${row}];
+      const d = dh * act[${a} + ${3 * H}] * (1 - tc * tc) + ${end ? '0' : `dcNext[${b}]`};
+      return (d * act[${a} + ${H}]) * keep[base + ${row}];
     }`,
   };
 }
 
-/** dh_{t−1} = (dPre_t · W_hh (+ direct)) ⊙ keep, [B, H]: block t of a gradient sequence times the recurrent weights. */
-export function recurrentGradAt(B: number, G: number, H: number, direct: boolean, last: boolean): KernelSource {
+/** dh_{t−1} = (dPre_t · W_hh (+ direct)) ⊙ keep, [B, H]: block t of a gradient chunk times the recurrent weights. */
+export function recurrentGradAt(B: number, G: number, H: number, direct: boolean, end: boolean): KernelSource {
   const row = `(t * ${B} + this.thread.y)`;
   // GRU: the part of dh that flows around the projections, dh ⊙ z (gruHiddenBackward)
   const add = direct
-    ? `s += (dOut[${row} * ${H} + this.thread.x] + ${last ? '0' : `dhNext[this.thread.y * ${H} + this.thread.x]`}) * act[${row} * ${G} + ${H} + this.thread.x];`
+    ? `s += (dOut[(base + ${row}) * ${H} + this.thread.x] + ${end ? '0' : `dhNext[this.thread.y * ${H} + this.thread.x]`}) * act[${row} * ${G} + ${H} + this.thread.x];`
     : '';
-  const extra = direct ? `${last ? '' : 'dhNext, '}dOut, act, ` : '';
+  const extra = direct ? `${end ? '' : 'dhNext, '}dOut, act, ` : '';
   return {
-    key: `seq.recurrentGrad:${B}:${G}:${H}:${direct}:${direct && last}`,
+    key: `seq.recurrentGrad:${B}:${G}:${H}:${direct}:${direct && end}`,
     output: [H, B],
-    source: `function(dPre, w, ${extra}keep, t) {
+    source: `function(dPre, w, ${extra}keep, t, base) {
       let s = 0;
       for (let n = 0; n < ${G}; n++) { s += dPre[${row} * ${G} + n] * w[n * ${H} + this.thread.x]; }
       ${add}
-      return s * keep[${row}];
+      return s * keep[base + ${row}];
     }`,
   };
 }
@@ -221,29 +256,28 @@ export function recurrentGradAt(B: number, G: number, H: number, direct: boolean
  * GRU pre-activation gradients of block t: which = 0 for the input projection,
  * 1 for the recurrent projection (they differ in the n block, where r multiplies).
  */
-export function gruGatesBackwardSeq(N: number, B: number, H: number, which: 0 | 1, first: boolean, last: boolean): KernelSource {
+export function gruGatesBackwardSeq(R: number, B: number, H: number, which: 0 | 1, first: boolean, fresh: boolean, end: boolean): KernelSource {
   const G = 3 * H;
   const own = `this.thread.z * ${G} + this.thread.y * ${H} + this.thread.x`;
-  const s = `this.thread.z * ${H} + this.thread.x`;
   const sb = `${streamOf('z', B)} * ${H} + this.thread.x`;
-  const hPrev = first ? `h0[${sb}]` : `hseq[(this.thread.z - ${B}) * ${H} + this.thread.x]`;
+  const hPrev = first ? `hIn[${sb}]` : `hseq[(this.thread.z - ${B}) * ${H} + this.thread.x]`;
   const a = `this.thread.z * ${G} + this.thread.x`;
-  const args = [...(last ? [] : ['dhNext']), 'dOut', 'act', first ? 'h0' : 'hseq', 'rec', 'keep'];
-  return seqStep(`seq.gruGatesBackward:${N}:${B}:${H}:${which}:${first}`, [H, 3, N], args, `
-        const dh = dOut[${s}] + ${last ? '0' : `dhNext[${sb}]`};
+  const args = [...(end ? [] : ['dhNext']), 'dOut', 'act', first ? 'hIn' : 'hseq', 'rec', 'keep'];
+  return chunkStep(`seq.gruGatesBackward:${R}:${B}:${H}:${which}:${first}:${end}`, [H, 3, R], args, `
+        const dh = dOut[${windowRow('z')} * ${H} + this.thread.x] + ${end ? '0' : `dhNext[${sb}]`};
         const r = act[${a}]; const z = act[${a} + ${H}]; const n = act[${a} + ${2 * H}];
         const dnPre = dh * (1 - z) * (1 - n * n);
         if (this.thread.y == 2) { return ${which === 0 ? 'dnPre' : 'dnPre * r'}; }
-        if (this.thread.y == 1) { return dh * ((${hPrev} * keep[this.thread.z]) - n) * z * (1 - z); }
-        return dnPre * rec[${a} + ${2 * H}] * r * (1 - r);`, 'z', B, own, last);
+        if (this.thread.y == 1) { return dh * ((${hPrev} * keep[${windowRow('z')}]) - n) * z * (1 - z); }
+        return dnPre * rec[${a} + ${2 * H}] * r * (1 - r);`, 'z', B, own, fresh);
 }
 
 /** RNN pre-activation gradient of block t: (dOut + dhNext) ⊙ (1 − h²). */
-export function rnnBackwardSeq(N: number, B: number, H: number, last: boolean): KernelSource {
+export function rnnBackwardSeq(R: number, B: number, H: number, fresh: boolean, end: boolean): KernelSource {
   const s = `this.thread.y * ${H} + this.thread.x`;
-  return seqStep(`seq.rnnBackward:${N}:${B}:${H}`, [H, N], [...(last ? [] : ['dhNext']), 'dOut', 'hseq'], `
+  return chunkStep(`seq.rnnBackward:${R}:${B}:${H}:${end}`, [H, R], [...(end ? [] : ['dhNext']), 'dOut', 'hseq'], `
         const hv = hseq[${s}];
-        return (dOut[${s}] + ${last ? '0' : `dhNext[${streamOf('y', B)} * ${H} + this.thread.x]`}) * (1 - hv * hv);`, 'y', B, s, last);
+        return (dOut[${windowRow('y')} * ${H} + this.thread.x] + ${end ? '0' : `dhNext[${streamOf('y', B)} * ${H} + this.thread.x]`}) * (1 - hv * hv);`, 'y', B, s, fresh);
 }
 
 /** dW_hh = Σ_t dRec_tᵀ · (keep ⊙ h_{t−1}), [G, H]: h_{−1} is the carried-in state, then the hidden sequence shifted one block. */

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../model/config.js';
 import { Network, type Prediction } from '../model/network.js';
 import type { Rng } from '../model/rng.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
+import { DevicePredictor } from './device-predictor.js';
 import { unconstrained, type Constraint } from './ngram.js';
 import { argmax, draw, logSumExp, softmax, withoutBanned, type SamplingOptions } from './strategy.js';
 
@@ -20,6 +21,10 @@ export interface Drawn {
  */
 export class Sampler {
   private readonly network: Network;
+  /** On webgpu: symbols run on the device, one readback of the logits each (created on first use). */
+  private device: DevicePredictor | null = null;
+  /** The device predictor carries one stream's state: a second generator at the same time steps on the host. */
+  private deviceBusy = false;
 
   constructor(
     private readonly runner: KernelRunner,
@@ -54,18 +59,30 @@ export class Sampler {
     // The weights stay as they are while this generator runs (it ends, returns or is
     // abandoned through return()), so wasm-gemm keeps them packed between symbols.
     this.runner.pin(params);
+    const device = this.runner.backend === 'webgpu' && !this.deviceBusy ? (this.device ??= new DevicePredictor(this.runner, this.model)) : null;
+    if (device) this.deviceBusy = true;
     try {
-      const table = await this.network.inputTable(params);
-      let state: RecurrentState = zeroState(this.model, 1);
-      // each step writes the next state into the other of two, instead of fresh arrays
-      let spare: RecurrentState = zeroState(this.model, 1);
       let logits: Float32Array = new Float32Array(this.model.vocabSize);
       const history = Array.from(prime);
-      const advance = async (id: number): Promise<void> => {
-        const next = await this.step(params, id, state, table, spare);
-        spare = state;
-        ({ logits, state } = next);
-      };
+      let advance: (id: number) => Promise<void>;
+      if (device) {
+        device.load(params);
+        device.setState(zeroState(this.model, 1));
+        advance = async (id) => {
+          if (id === this.documentStart) device.setState(zeroState(this.model, 1));
+          logits = await device.next(id);
+        };
+      } else {
+        const table = await this.network.inputTable(params);
+        let state: RecurrentState = zeroState(this.model, 1);
+        // each step writes the next state into the other of two, instead of fresh arrays
+        let spare: RecurrentState = zeroState(this.model, 1);
+        advance = async (id) => {
+          const next = await this.step(params, id, state, table, spare);
+          spare = state;
+          ({ logits, state } = next);
+        };
+      }
       for (const id of prime) await advance(id);
       for (let i = 0; i < length; i++) {
         const id = await this.choose(logits, options(), rng, banned(history));
@@ -75,6 +92,7 @@ export class Sampler {
         if (i + 1 < length) await advance(id);
       }
     } finally {
+      if (device) this.deviceBusy = false;
       this.runner.unpin(params);
     }
   }

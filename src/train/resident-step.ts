@@ -34,6 +34,22 @@ type Handle = unknown;
 const NORM_CHUNK = 256;
 
 /**
+ * At most this many chunks per window: each chunk is one more array for
+ * `concat` to bind (WebGPU allows 8 storage buffers per stage by default;
+ * Dawn's adapters here offer 16), and chunks of about T/8 steps cut the
+ * copies of the sequence form 8-fold against one window-long array.
+ */
+const MAX_CHUNKS = 8;
+
+/** The window's timesteps in chunks of (nearly) equal length: `base` is each chunk's first row. */
+function timeChunks(T: number, B: number): { steps: number; base: number }[] {
+  const size = Math.ceil(T / Math.min(T, MAX_CHUNKS));
+  const out: { steps: number; base: number }[] = [];
+  for (let t = 0; t < T; t += size) out.push({ steps: Math.min(size, T - t), base: t * B });
+  return out;
+}
+
+/**
  * A whole training step — forward over the window, backward through time,
  * global-norm clipping and the optimizer update — as ONE gpu.js pipeline
  * whose parameters, optimizer moments and carried state stay on the device
@@ -231,14 +247,22 @@ export class ResidentTrainStep {
     const run = (src: KernelSource, ...a: Handle[]): Handle => (this.k(src) as unknown as (...x: Handle[]) => Handle)(...a);
 
     // ---- forward ----
-    interface LayerSeq {
+    const chunks = timeChunks(T, B);
+    const rows = chunks.map((c) => c.steps * B);
+    const whole = (parts: Handle[], width: number): Handle => (parts.length === 1 ? parts[0] : run(S.concat(rows, width), ...parts));
+    interface LayerChunks {
       readonly input: Handle | null;
-      readonly hidden: Handle;
-      readonly gates: Handle | null;
-      readonly cell: Handle | null;
-      readonly recurrent: Handle | null;
+      /** The hidden states of the whole window [N, H], assembled. */
+      readonly hiddenWhole: Handle;
+      readonly hidden: Handle[];
+      readonly gates: Handle[];
+      readonly cell: Handle[];
+      readonly recurrent: Handle[];
+      /** The state entering each chunk (h, and c for LSTM). */
+      readonly hIn: Handle[];
+      readonly cIn: Handle[];
     }
-    const layers: LayerSeq[] = [];
+    const layers: LayerChunks[] = [];
     let below: Handle = null;
     for (let l = 0; l < L; l++) {
       const W_ih = param(`rnn.weight_ih_l${l}`);
@@ -253,28 +277,45 @@ export class ResidentTrainStep {
         input = l === 0 ? run(K.gatherRows(N, E), param('embedding.weight'), tokens) : masks.length ? run(K.multiply(N * H), below, masks[l - 1]) : below;
         projected = run(K.linearNT(N, G, layerInputSize(config, l), false), input, W_ih, b_ih);
       }
-      let hidden: Handle = null;
-      let gates: Handle = null;
-      let cellSeq: Handle = null;
-      let recurrent: Handle = null;
-      for (let t = 0; t < T; t++) {
-        const first = t === 0;
-        const prev = (seq: Handle): Handle[] => (first ? [] : [seq]);
-        const hp = run(S.recurrentAt(B, G, H, first), first ? h0(l) : hidden, keep, W_hh, b_hh, t);
-        if (cell === 'lstm') {
-          gates = run(S.lstmGatesSeq(N, B, H, first), ...prev(gates), projected, hp, t);
-          cellSeq = first ? run(S.lstmCellSeq(N, B, H, true), gates, c0(l), keep, t) : run(S.lstmCellSeq(N, B, H, false), cellSeq, gates, keep, t);
-          hidden = run(S.lstmHiddenSeq(N, B, H, first), ...prev(hidden), gates, cellSeq, t);
-        } else if (cell === 'gru') {
-          recurrent = run(S.writeBlock(N, B, G, first), ...prev(recurrent), hp, t);
-          gates = run(S.gruGatesSeq(N, B, H, first), ...prev(gates), projected, recurrent, t);
-          hidden = first ? run(S.gruHiddenSeq(N, B, H, true), gates, h0(l), keep, t) : run(S.gruHiddenSeq(N, B, H, false), hidden, gates, keep, t);
-        } else {
-          hidden = run(S.rnnHiddenSeq(N, B, H, first), ...prev(hidden), projected, hp, t);
+      const layer: LayerChunks = { input, hiddenWhole: null, hidden: [], gates: [], cell: [], recurrent: [], hIn: [], cIn: [] };
+      let hEnter: Handle = h0(l);
+      let cEnter: Handle = cell === 'lstm' ? c0(l) : null;
+      chunks.forEach(({ steps, base }, k) => {
+        const R = steps * B;
+        layer.hIn.push(hEnter);
+        layer.cIn.push(cEnter);
+        let hidden: Handle = null;
+        let gates: Handle = null;
+        let cellSeq: Handle = null;
+        let recurrent: Handle = null;
+        for (let t = 0; t < steps; t++) {
+          const first = t === 0;
+          const prev = (seq: Handle): Handle[] => (first ? [] : [seq]);
+          const hp = run(S.recurrentAt(B, G, H, first), first ? hEnter : hidden, keep, W_hh, b_hh, t, base);
+          if (cell === 'lstm') {
+            gates = run(S.lstmGatesSeq(R, B, H, first), ...prev(gates), projected, hp, t, base);
+            cellSeq = first ? run(S.lstmCellSeq(R, B, H, true), gates, cEnter, keep, t, base) : run(S.lstmCellSeq(R, B, H, false), cellSeq, gates, keep, t, base);
+            hidden = run(S.lstmHiddenSeq(R, B, H, first), ...prev(hidden), gates, cellSeq, t, base);
+          } else if (cell === 'gru') {
+            recurrent = run(S.writeBlock(R, B, G, first), ...prev(recurrent), hp, t, base);
+            gates = run(S.gruGatesSeq(R, B, H, first), ...prev(gates), projected, recurrent, t, base);
+            hidden = first ? run(S.gruHiddenSeq(R, B, H, true), gates, hEnter, keep, t, base) : run(S.gruHiddenSeq(R, B, H, false), hidden, gates, keep, t, base);
+          } else {
+            hidden = run(S.rnnHiddenSeq(R, B, H, first), ...prev(hidden), projected, hp, t, base);
+          }
         }
-      }
-      layers.push({ input, hidden, gates, cell: cellSeq, recurrent });
-      below = hidden;
+        layer.hidden.push(hidden);
+        layer.gates.push(gates);
+        layer.cell.push(cellSeq);
+        layer.recurrent.push(recurrent);
+        if (k + 1 < chunks.length) {
+          hEnter = run(S.chunkEnd(R, B, H), hidden);
+          if (cell === 'lstm') cEnter = run(S.chunkEnd(R, B, H), cellSeq);
+        }
+      });
+      const assembled: LayerChunks = { ...layer, hiddenWhole: whole(layer.hidden, H) };
+      layers.push(assembled);
+      below = assembled.hiddenWhole;
     }
     const decW = param('decoder.weight');
     const logits = run(K.linearNT(N, V, H, false), below, decW, param('decoder.bias'));
@@ -291,45 +332,58 @@ export class ResidentTrainStep {
     for (let l = L - 1; l >= 0; l--) {
       const layer = layers[l];
       const W_hh = param(`rnn.weight_hh_l${l}`);
-      let dIn: Handle = null;
-      let dRec: Handle = null;
+      const dInChunks: Handle[] = [];
+      const dRecChunks: Handle[] = [];
       let dhNext: Handle = null;
       let dcNext: Handle = null;
-      for (let t = T - 1; t >= 0; t--) {
-        const first = t === 0;
-        const last = t === T - 1;
-        const prev = (seq: Handle): Handle[] => (last ? [] : [seq]);
-        if (cell === 'lstm') {
-          const carried = last ? [] : [dhNext, dcNext];
-          dIn = run(S.lstmGatesBackwardSeq(N, B, H, first, last), ...prev(dIn), ...carried, dOut, layer.gates, layer.cell, ...(first ? [c0(l)] : []), keep, t);
-          if (!first) {
-            dcNext = run(S.lstmCellCarryAt(B, H, last), ...carried, dOut, layer.gates, layer.cell, keep, t);
-            dhNext = run(S.recurrentGradAt(B, G, H, false, last), dIn, W_hh, keep, t);
+      for (let k = chunks.length - 1; k >= 0; k--) {
+        const { steps, base } = chunks[k];
+        const R = steps * B;
+        let dIn: Handle = null;
+        let dRec: Handle = null;
+        for (let t = steps - 1; t >= 0; t--) {
+          const first = t === 0;
+          const fresh = t === steps - 1;
+          const end = fresh && k === chunks.length - 1;
+          // the carried-in state is not trained: the window's first step passes nothing further back
+          const more = !(first && k === 0);
+          const prev = (seq: Handle): Handle[] => (fresh ? [] : [seq]);
+          if (cell === 'lstm') {
+            const carried = end ? [] : [dhNext, dcNext];
+            dIn = run(S.lstmGatesBackwardSeq(R, B, H, first, fresh, end), ...prev(dIn), ...carried, dOut, layer.gates[k], layer.cell[k], ...(first ? [layer.cIn[k]] : []), keep, t, base);
+            if (more) {
+              dcNext = run(S.lstmCellCarryAt(B, H, end), ...carried, dOut, layer.gates[k], layer.cell[k], keep, t, base);
+              dhNext = run(S.recurrentGradAt(B, G, H, false, end), dIn, W_hh, keep, t, base);
+            }
+            dRec = dIn;
+          } else if (cell === 'gru') {
+            const rest = [...(end ? [] : [dhNext]), dOut, layer.gates[k], first ? layer.hIn[k] : layer.hidden[k], layer.recurrent[k], keep, t, base];
+            dIn = run(S.gruGatesBackwardSeq(R, B, H, 0, first, fresh, end), ...prev(dIn), ...rest);
+            dRec = run(S.gruGatesBackwardSeq(R, B, H, 1, first, fresh, end), ...prev(dRec), ...rest);
+            if (more) dhNext = run(S.recurrentGradAt(B, G, H, true, end), dRec, W_hh, ...(end ? [] : [dhNext]), dOut, layer.gates[k], keep, t, base);
+          } else {
+            dIn = run(S.rnnBackwardSeq(R, B, H, fresh, end), ...prev(dIn), ...(end ? [] : [dhNext]), dOut, layer.hidden[k], t, base);
+            if (more) dhNext = run(S.recurrentGradAt(B, G, H, false, end), dIn, W_hh, keep, t, base);
+            dRec = dIn;
           }
-          dRec = dIn;
-        } else if (cell === 'gru') {
-          const rest = [...(last ? [] : [dhNext]), dOut, layer.gates, first ? h0(l) : layer.hidden, layer.recurrent, keep, t];
-          dIn = run(S.gruGatesBackwardSeq(N, B, H, 0, first, last), ...prev(dIn), ...rest);
-          dRec = run(S.gruGatesBackwardSeq(N, B, H, 1, first, last), ...prev(dRec), ...rest);
-          if (!first) dhNext = run(S.recurrentGradAt(B, G, H, true, last), dRec, W_hh, ...(last ? [] : [dhNext]), dOut, layer.gates, keep, t);
-        } else {
-          dIn = run(S.rnnBackwardSeq(N, B, H, last), ...prev(dIn), ...(last ? [] : [dhNext]), dOut, layer.hidden, t);
-          if (!first) dhNext = run(S.recurrentGradAt(B, G, H, false, last), dIn, W_hh, keep, t);
-          dRec = dIn;
         }
+        dInChunks[k] = dIn;
+        dRecChunks[k] = dRec;
       }
-      grads.set(`rnn.weight_hh_l${l}`, run(S.previousWeightGrad(N, B, G, H), dRec, layer.hidden, h0(l), keep));
-      const dBiasIh = run(K.columnSum(N, G), dIn);
+      const dInWhole = whole(dInChunks, G);
+      const dRecWhole = cell === 'gru' ? whole(dRecChunks, G) : dInWhole;
+      grads.set(`rnn.weight_hh_l${l}`, run(S.previousWeightGrad(N, B, G, H), dRecWhole, layer.hiddenWhole, h0(l), keep));
+      const dBiasIh = run(K.columnSum(N, G), dInWhole);
       grads.set(`rnn.bias_ih_l${l}`, dBiasIh);
-      grads.set(`rnn.bias_hh_l${l}`, cell === 'gru' ? run(K.columnSum(N, G), dRec) : dBiasIh);
+      grads.set(`rnn.bias_hh_l${l}`, cell === 'gru' ? run(K.columnSum(N, G), dRecWhole) : dBiasIh);
       const W_ih = param(`rnn.weight_ih_l${l}`);
       if (l === 0 && E === 0) {
-        grads.set('rnn.weight_ih_l0', run(K.scatterColumns(N, G, V), dIn, tokens));
+        grads.set('rnn.weight_ih_l0', run(K.scatterColumns(N, G, V), dInWhole, tokens));
         continue;
       }
       const In = layerInputSize(config, l);
-      grads.set(`rnn.weight_ih_l${l}`, run(K.matmulTN(N, G, In), dIn, layer.input));
-      const dX = run(K.matmulNN(N, G, In, false), dIn, W_ih);
+      grads.set(`rnn.weight_ih_l${l}`, run(K.matmulTN(N, G, In), dInWhole, layer.input));
+      const dX = run(K.matmulNN(N, G, In, false), dInWhole, W_ih);
       if (l === 0) grads.set('embedding.weight', run(K.scatterRows(N, E, V), dX, tokens));
       else dOut = masks.length ? run(K.multiply(N * H), dX, masks[l - 1]) : dX;
     }
@@ -370,9 +424,10 @@ export class ResidentTrainStep {
       results[`m${i}`] = run(S.commit(s.size), next[i].m, args[tensors + i], commit);
       if (next[i].v) results[`v${i}`] = run(S.commit(s.size), next[i].v, args[2 * tensors + i], commit);
     });
+    const lastRows = chunks[chunks.length - 1].steps * B;
     for (let l = 0; l < L; l++) {
-      results[`h${l}`] = run(S.lastBlock(N, B, H), layers[l].hidden, h0(l), commit);
-      if (cell === 'lstm') results[`c${l}`] = run(S.lastBlock(N, B, H), layers[l].cell, c0(l), commit);
+      results[`h${l}`] = run(S.finalState(lastRows, B, H), layers[l].hidden[chunks.length - 1], h0(l), commit);
+      if (cell === 'lstm') results[`c${l}`] = run(S.finalState(lastRows, B, H), layers[l].cell[chunks.length - 1], c0(l), commit);
     }
     return results;
   }

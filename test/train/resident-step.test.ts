@@ -27,16 +27,18 @@ describe.skipIf(!gpu)('the device-resident training step (webgpu) agrees with cp
     webgpu?.runner.destroy();
   });
 
-  const cases: [string, Partial<ModelConfig>, boolean][] = [];
-  for (const cell of CELL_TYPES) cases.push([`${cell}: 2 layers, embedding, dropout, document resets`, { cell, dropout: 0.25 }, true]);
-  cases.push(['lstm: one-hot input, no resets', { cell: 'lstm', embed: 0, layers: 1 }, false]);
+  // T = 6 runs as six one-step chunks, T = 19 as chunks of 3, 3, … and a last one of 1 (timeChunks)
+  const cases: [string, Partial<ModelConfig>, number, boolean][] = [];
+  for (const cell of CELL_TYPES) cases.push([`${cell}: 2 layers, embedding, dropout, document resets, T = 19`, { cell, dropout: 0.25 }, 19, true]);
+  cases.push(['lstm: one-hot input, no resets, T = 6', { cell: 'lstm', embed: 0, layers: 1 }, 6, false]);
+  cases.push(['gru: one step, T = 1', { cell: 'gru', layers: 1 }, 1, false]);
 
-  for (const [name, overrides, resets] of cases) {
+  for (const [name, overrides, T, resets] of cases) {
     it(name, async () => {
       const config: ModelConfig = { cell: 'lstm', vocabSize: 23, embed: 8, hidden: 16, layers: 2, dropout: 0, ...overrides };
-      const c = randomCase(config, 4, 6, 5);
-      // positions 5 and 14 start a document: their streams' state is reset there
-      const window = resets ? { ...c.window, keep: Float32Array.from(c.window.tokens, (_, i) => (i === 5 || i === 14 ? 0 : 1)) } : c.window;
+      const c = randomCase(config, 4, T, 5);
+      // positions 5, 14 and 37 start a document: their streams' state is reset there
+      const window = resets ? { ...c.window, keep: Float32Array.from(c.window.tokens, (_, i) => (i === 5 || i === 14 || i === 37 ? 0 : 1)) } : c.window;
       const net = new Network(cpu.runner, config, c.B, c.T);
       const forward = await net.forward(c.params, window, c.state, c.masks);
       const ref = views(net.layout, await net.backward(forward.trace));

@@ -1,0 +1,117 @@
+import type { IKernelRunShortcut, IPipelineRunShortcut } from 'gpu.js';
+import * as K from '../compute/kernel-sources.js';
+import type { KernelSource } from '../compute/kernel-sources.js';
+import type { KernelRunner } from '../compute/kernels.js';
+import { gateCount, layerInputSize, type ModelConfig } from '../model/config.js';
+import { paramLayout, type ParamLayout } from '../model/params.js';
+import type { RecurrentState } from '../model/state.js';
+
+type Handle = unknown;
+
+/** out[i] = a[offset + i]: one half of lstmStep's [c; h]. */
+function slice(n: number, offset: number): KernelSource {
+  return {
+    key: `predict.slice:${n}:${offset}`,
+    output: [n],
+    source: `function(a) { return a[${offset} + this.thread.x]; }`,
+  };
+}
+
+/**
+ * Batch-1 inference on the device: one symbol in, the V logits out, as one
+ * gpu.js pipeline whose weights stay resident (uploaded when a different
+ * parameter array is loaded) and whose recurrent state is carried on the
+ * device. On webgpu a symbol is one submit, a 4-byte upload and one readback.
+ * The kernels are Network.predict's (lstmStep, gruStep, rnnHidden and the
+ * products), in the same order, so the logits are the same float32 values.
+ */
+export class DevicePredictor {
+  private readonly layout: ParamLayout;
+  private readonly pipeline: IPipelineRunShortcut;
+  private readonly tensors: number;
+  private weights: Float32Array[] = [];
+  private loadedFrom: Float32Array | null = null;
+  private state: Float32Array[] = [];
+
+  constructor(
+    private readonly runner: KernelRunner,
+    readonly model: ModelConfig,
+  ) {
+    this.layout = paramLayout(model);
+    this.tensors = this.layout.specs.length;
+    const stateCount = model.layers * (model.cell === 'lstm' ? 2 : 1);
+    const argCount = this.tensors + stateCount + 1;
+    const carry: Record<string, number> = {};
+    for (let i = 0; i < stateCount; i++) carry[`s${i}`] = this.tensors + i;
+    const resident = Array.from({ length: this.tensors }, (_, i) => i);
+    const names = Array.from({ length: argCount }, (_, i) => `a${i}`);
+    const orchestrate = (args: Handle[]): Record<string, Handle> => this.trace(args);
+    const fn = new Function('orchestrate', `return function (${names.join(', ')}) { return orchestrate([${names.join(', ')}]); };`)(orchestrate) as () => Record<string, Handle>;
+    this.pipeline = runner.createPipeline(fn, { carry, resident });
+  }
+
+  /** Weights for the next symbols: uploaded with the next one, only when they are a different array than before. */
+  load(params: Float32Array): void {
+    if (params === this.loadedFrom) return;
+    this.loadedFrom = params;
+    this.weights = this.layout.specs.map((s) => params.slice(s.offset, s.offset + s.size));
+  }
+
+  /** The state the next symbol starts from (zeros at a start or a document boundary): uploaded with it. */
+  setState(state: RecurrentState): void {
+    this.state = [...state.h, ...(state.c ?? [])].map((a) => a.slice());
+  }
+
+  /** Logits [V] after reading `id`; the state moves on, on the device. */
+  async next(id: number): Promise<Float32Array> {
+    const out = (await this.pipeline(...this.weights, ...this.state, Float32Array.of(id))) as { logits: Float32Array };
+    this.runner.notePipelineRun(this.pipeline.executorKind, this.pipeline.fallbackReason);
+    return out.logits;
+  }
+
+  destroy(): void {
+    void this.pipeline.destroy();
+  }
+
+  private k(src: KernelSource): IKernelRunShortcut {
+    return this.runner.pipelineKernel(src);
+  }
+
+  private trace(args: Handle[]): Record<string, Handle> {
+    const { model } = this;
+    const H = model.hidden;
+    const V = model.vocabSize;
+    const G = gateCount(model.cell) * H;
+    const L = model.layers;
+    const index = new Map(this.layout.specs.map((s, i) => [s.name, i]));
+    const param = (name: string): Handle => args[index.get(name)!];
+    const token = args[args.length - 1];
+    const run = (src: KernelSource, ...a: Handle[]): Handle => (this.k(src) as unknown as (...x: Handle[]) => Handle)(...a);
+    const results: Record<string, Handle> = {};
+    let below: Handle = null;
+    for (let l = 0; l < L; l++) {
+      const W_ih = param(`rnn.weight_ih_l${l}`);
+      const b_ih = param(`rnn.bias_ih_l${l}`);
+      const h = args[this.tensors + l];
+      let projected: Handle;
+      if (l === 0 && model.embed === 0) projected = run(K.gatherColumnsBias(1, G, V), W_ih, b_ih, token);
+      else {
+        const input = l === 0 ? run(K.gatherRows(1, model.embed), param('embedding.weight'), token) : below;
+        projected = run(K.linearNT(1, G, layerInputSize(model, l), false), input, W_ih, b_ih);
+      }
+      const hp = run(K.linearNT(1, G, H, false), h, param(`rnn.weight_hh_l${l}`), param(`rnn.bias_hh_l${l}`));
+      if (model.cell === 'lstm') {
+        const ch = run(K.lstmStep(1, H), projected, hp, args[this.tensors + L + l]);
+        results[`s${L + l}`] = run(slice(H, 0), ch);
+        below = run(slice(H, H), ch);
+      } else if (model.cell === 'gru') {
+        below = run(K.gruStep(1, H), projected, hp, h);
+      } else {
+        below = run(K.rnnHidden(1, H), projected, hp);
+      }
+      results[`s${l}`] = below;
+    }
+    results.logits = run(K.linearNT(1, V, H, false), below, param('decoder.weight'), param('decoder.bias'));
+    return results;
+  }
+}
