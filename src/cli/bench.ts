@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
+import { BACKEND_REQUESTS, type BackendRequest } from '../compute/backend.js';
+import { selectTrainingBackend } from '../train/backend-choice.js';
 import { CELL_TYPES, type CellType } from '../model/config.js';
 import { benchSampling } from '../sample/bench.js';
 import { BENCH_CONFIGS, benchModel, benchTraining, type BenchConfigName } from '../train/bench.js';
@@ -25,18 +26,28 @@ export function benchCommand(y: Argv): Argv {
           return true;
         }),
     async (argv) => {
-      const compute = await selectBackend(argv.backend);
+      const c = BENCH_CONFIGS[argv.config];
+      const compute = await selectTrainingBackend(argv.backend, { model: benchModel(argv.config, argv.cell), batch: c.batch, seq: c.seq });
       const trained = await benchTraining(compute, argv.config, argv.cell, argv.steps, argv.warmup);
       const sampled = argv.sample ? await benchSampling(compute, benchModel(argv.config, argv.cell), argv['sample-chars'], 50) : null;
       compute.runner.destroy();
       // Peak RSS again: sampling ran after the training figure was taken.
-      const r = { ...trained, ...sampled, rssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+      const r = {
+        ...trained,
+        ...sampled,
+        rssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        ...(compute.calibration ? { auto: compute.calibration } : {}),
+      };
       if (argv.json) {
         process.stdout.write(`${JSON.stringify(r)}\n`);
       } else {
         const sampling = sampled ? `; sampling ${sampled.sampleCharsPerSec} chars/s at batch 1` : '';
+        const traffic =
+          r.readbacksPerStep === null
+            ? ''
+            : `; ${r.residency} resident, per step ${r.readbacksPerStep} readbacks, ${r.submitsPerStep} submits, ${((r.uploadBytesPerStep ?? 0) / 1024).toFixed(1)} KB uploaded`;
         process.stdout.write(
-          `${r.config} ${r.cell} on ${r.backend}: ${r.charsPerSec} chars/s (median step ${r.stepMs} ms, ${r.gflops} GFLOP/s in products, ${r.params} parameters, peak RSS ${r.rssMb} MB)${sampling}\n`,
+          `${r.config} ${r.cell} on ${r.backend}: ${r.charsPerSec} chars/s (median step ${r.stepMs} ms, ${r.gflops} GFLOP/s in products, ${r.params} parameters, peak RSS ${r.rssMb} MB${traffic})${sampling}\n`,
         );
       }
     },

@@ -4,7 +4,8 @@ import type { Argv } from 'yargs';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { estimateCheckpointBytes, lockRunFolder } from '../checkpoint/lock.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../checkpoint/retention.js';
-import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../compute/backend.js';
+import { BACKEND_REQUESTS, type BackendRequest } from '../compute/backend.js';
+import { selectTrainingBackend } from '../train/backend-choice.js';
 import { loadCorpus } from '../data/corpus.js';
 import { DOCUMENT_MODES, corpusDocuments, corpusIds, documentIds, documentVocabulary, splitCorpusIds, type DocumentMode } from '../data/documents.js';
 import { parseSplit } from '../data/split.js';
@@ -217,7 +218,7 @@ export function trainCommand(y: Argv): Argv {
       if (!resumed && (await exists(join(outDir, 'latest.safetensors')))) {
         throw new CheckpointError(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'latest.safetensors')} or choose another --out.`);
       }
-      const compute = await selectBackend(v.backend);
+      const compute = await selectTrainingBackend(v.backend, { model, batch: config.batch, seq: config.seq });
 
       // The dashboard needs a terminal to draw on and one to read keys from; anything else gets plain lines (or --json).
       const resume = resumed && { path: resolve(v.resume!), contents: resumed.contents, progress: resumed.progress };

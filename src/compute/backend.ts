@@ -19,6 +19,8 @@ export interface Compute {
   readonly detail: string;
   /** Every probe made while choosing, so the report can say why others were passed over. */
   readonly probes: readonly BackendProbe[];
+  /** What `auto` measured when it weighed a GPU against webasm on the run's own step (src/train/backend-choice.ts). */
+  readonly calibration?: string;
 }
 
 export class BackendError extends Error {
@@ -136,6 +138,7 @@ export function describeBackend(compute: Compute): string {
     .map((p) => `${p.backend}: ${p.available ? `software only (${p.detail})` : p.detail}`);
   return (
     `${what} (${compute.detail})` +
+    (compute.calibration ? `; ${compute.calibration}` : '') +
     (passed.length ? `; passed over ${passed.join('; ')}` : '') +
     (fell.length ? `; fallbacks: ${fell.join('; ')}` : '')
   );

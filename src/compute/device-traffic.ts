@@ -60,3 +60,14 @@ export function trafficPer(before: DeviceTraffic, after: DeviceTraffic, per: num
     uploadBytes: (after.uploadBytes - before.uploadBytes) / per,
   };
 }
+
+/**
+ * Traffic per unit as a benchmark reports it: counted on webgpu; zero on
+ * webasm and cpu, where nothing lives on a device; null on headlessgl, whose
+ * texture uploads and readPixels calls this counter does not see.
+ */
+export function reportedTraffic(backend: string, before: DeviceTraffic, after: DeviceTraffic, per: number): DeviceTraffic | null {
+  if (backend === 'webasm' || backend === 'cpu') return { submits: 0, readbacks: 0, uploadBytes: 0 };
+  if (backend === 'webgpu' && installed) return trafficPer(before, after, per);
+  return null;
+}

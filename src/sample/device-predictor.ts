@@ -1,7 +1,7 @@
 import type { IKernelRunShortcut, IPipelineRunShortcut } from 'gpu.js';
 import * as K from '../compute/kernel-sources.js';
 import type { KernelSource } from '../compute/kernel-sources.js';
-import type { KernelRunner } from '../compute/kernels.js';
+import { flatten, type KernelRunner } from '../compute/kernels.js';
 import { gateCount, layerInputSize, type ModelConfig } from '../model/config.js';
 import { paramLayout, type ParamLayout } from '../model/params.js';
 import type { RecurrentState } from '../model/state.js';
@@ -64,9 +64,9 @@ export class DevicePredictor {
 
   /** Logits [V] after reading `id`; the state moves on, on the device. */
   async next(id: number): Promise<Float32Array> {
-    const out = (await this.pipeline(...this.weights, ...this.state, Float32Array.of(id))) as { logits: Float32Array };
+    const out = (await this.pipeline(...this.weights, ...this.state, Float32Array.of(id))) as { logits: unknown };
     this.runner.notePipelineRun(this.pipeline.executorKind, this.pipeline.fallbackReason);
-    return out.logits;
+    return flatten(out.logits, [this.model.vocabSize]);
   }
 
   destroy(): void {

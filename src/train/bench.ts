@@ -1,10 +1,11 @@
 import type { Compute } from '../compute/backend.js';
+import { deviceTraffic, reportedTraffic } from '../compute/device-traffic.js';
 import type { CellType, ModelConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { zeroState } from '../model/state.js';
 import { DEFAULT_OPTIMIZER, initialOptimizerState } from './optimizer.js';
-import { TrainStep } from './train-step.js';
+import { createStepper } from './stepper.js';
 
 export type BenchConfigName = 'small' | 'medium' | 'large';
 
@@ -30,6 +31,12 @@ export interface BenchResult {
   readonly gflops: number;
   /** Peak resident set size of the process so far. */
   readonly rssMb: number;
+  /** 'device' when parameters and state stay on the GPU between steps (webgpu), 'host' otherwise. */
+  readonly residency: 'device' | 'host';
+  /** Per timed step, host ↔ device: blocking readbacks, queue submissions, bytes uploaded (0 on webasm and cpu; null where not counted: headlessgl). */
+  readonly readbacksPerStep: number | null;
+  readonly submitsPerStep: number | null;
+  readonly uploadBytesPerStep: number | null;
 }
 
 /** The model of a benchmark configuration (tinyshakespeare's vocabulary, no dropout), as torch_bench.py builds it. */
@@ -48,23 +55,31 @@ export async function benchTraining(compute: Compute, configName: BenchConfigNam
   const model = benchModel(configName, cell);
   const N = c.batch * c.seq;
   const rng = Rng.seeded(1);
-  const step = new TrainStep(compute.runner, model, c.batch, c.seq, DEFAULT_OPTIMIZER);
-  let params = initParams(model, rng);
-  let optimizer = initialOptimizerState(DEFAULT_OPTIMIZER, params.length);
-  let state = zeroState(model, c.batch);
+  const params = initParams(model, rng);
+  const pipelineFlops = compute.runner.pipelineFlops;
+  const stepper = createStepper(
+    compute,
+    model,
+    { batch: c.batch, seq: c.seq, optimizer: DEFAULT_OPTIMIZER, clip: 5, lossLimit: Number.POSITIVE_INFINITY },
+    { params, optimizer: initialOptimizerState(DEFAULT_OPTIMIZER, params.length), state: zeroState(model, c.batch) },
+  );
+  // a pipeline records its products once, when it is traced: that is one step's worth
   const tokens = (): Float32Array => Float32Array.from({ length: N }, () => Math.floor(rng.uniform() * BENCH_VOCAB));
   const weights = new Float32Array(N).fill(1 / N);
   const times: number[] = [];
   let stepFlops = 0;
+  let before = deviceTraffic();
   for (let s = 0; s < warmup + steps; s++) {
     const window = { tokens: tokens(), targets: tokens(), weights };
     const flops = compute.runner.productFlops;
+    if (s === warmup) before = deviceTraffic();
     const t0 = performance.now();
-    const r = await step.run(params, optimizer, window, state, null, 2e-3, 5);
+    await stepper.step(window, null, 2e-3);
     if (s >= warmup) times.push(performance.now() - t0);
-    stepFlops = compute.runner.productFlops - flops;
-    ({ params, optimizer, state } = r);
+    stepFlops = stepper.resident ? compute.runner.pipelineFlops - pipelineFlops : compute.runner.productFlops - flops;
   }
+  const traffic = reportedTraffic(compute.backend, before, deviceTraffic(), steps);
+  stepper.destroy();
   times.sort((a, b) => a - b);
   const stepMs = times[times.length >> 1];
   return {
@@ -76,5 +91,9 @@ export async function benchTraining(compute: Compute, configName: BenchConfigNam
     stepMs: Math.round(stepMs * 10) / 10,
     gflops: Number((stepFlops / stepMs / 1e6).toPrecision(3)),
     rssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    residency: stepper.resident ? 'device' : 'host',
+    readbacksPerStep: traffic?.readbacks ?? null,
+    submitsPerStep: traffic?.submits ?? null,
+    uploadBytesPerStep: traffic === null ? null : Math.round(traffic.uploadBytes),
   };
 }

@@ -11,7 +11,11 @@ describe('charlm bench', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const out = JSON.parse(lines[0]) as Record<string, unknown>;
-    expect(Object.keys(out).sort()).toEqual(['backend', 'cell', 'charsPerSec', 'config', 'gflops', 'params', 'rssMb', 'stepMs']);
+    expect(Object.keys(out).sort()).toEqual([
+      'backend', 'cell', 'charsPerSec', 'config', 'gflops', 'params', 'readbacksPerStep', 'residency', 'rssMb', 'stepMs', 'submitsPerStep', 'uploadBytesPerStep',
+    ]);
+    // nothing lives on a device on cpu
+    expect(out).toMatchObject({ residency: 'host', readbacksPerStep: 0, submitsPerStep: 0, uploadBytesPerStep: 0 });
     const s = BENCH_CONFIGS.small;
     const expected = paramLayout({ cell: 'gru', vocabSize: BENCH_VOCAB, embed: s.embed, hidden: s.hidden, layers: s.layers, dropout: 0 }).total;
     expect(out).toMatchObject({ cell: 'gru', config: 'small', backend: 'cpu', params: expected });
@@ -38,7 +42,7 @@ describe('charlm bench', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
     expect(out.sampleCharsPerSec).toBeGreaterThan(0);
-    expect(out).toMatchObject({ backend: 'cpu', config: 'small' });
+    expect(out).toMatchObject({ backend: 'cpu', config: 'small', readbacksPerSymbol: 0 });
   });
 
   it('refuses an unknown configuration with one clear message', async () => {
