@@ -36,6 +36,7 @@ export function benchCommand(y: Argv): Argv {
         ...trained,
         ...sampled,
         rssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        device: compute.detail,
         ...(compute.calibration ? { auto: compute.calibration } : {}),
       };
       if (argv.json) {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { paramLayout } from '../../src/model/params.js';
 import { BENCH_CONFIGS, BENCH_VOCAB } from '../../src/train/bench.js';
+import { webgpuAvailable } from '../support/backends.js';
 import { charlm } from '../support/cli.js';
+
+const gpu = await webgpuAvailable();
 
 describe('charlm bench', () => {
   it('prints one JSON line with the measured step and the backend that ran', async () => {
@@ -12,7 +15,7 @@ describe('charlm bench', () => {
     expect(lines).toHaveLength(1);
     const out = JSON.parse(lines[0]) as Record<string, unknown>;
     expect(Object.keys(out).sort()).toEqual([
-      'backend', 'cell', 'charsPerSec', 'config', 'gflops', 'params', 'readbacksPerStep', 'residency', 'rssMb', 'stepMs', 'submitsPerStep', 'uploadBytesPerStep',
+      'backend', 'cell', 'charsPerSec', 'config', 'device', 'gflops', 'params', 'readbacksPerStep', 'residency', 'rssMb', 'stepMs', 'submitsPerStep', 'uploadBytesPerStep',
     ]);
     // nothing lives on a device on cpu
     expect(out).toMatchObject({ residency: 'host', readbacksPerStep: 0, submitsPerStep: 0, uploadBytesPerStep: 0 });
@@ -44,6 +47,19 @@ describe('charlm bench', () => {
     expect(out.sampleCharsPerSec).toBeGreaterThan(0);
     expect(out).toMatchObject({ backend: 'cpu', config: 'small', readbacksPerSymbol: 0 });
   });
+
+  it.skipIf(!gpu)('on webgpu reports the round trips it counted: the step stays on the device', async () => {
+    const r = await charlm(['bench', '--config', 'small', '--cell', 'lstm', '--backend', 'webgpu', '--steps', '1', '--warmup', '1', '--sample', '--sample-chars', '10', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
+    expect(out.residency).toBe('device');
+    expect(out.backend).toMatch(/webgpu fused-encoder pipeline/);
+    expect(out.readbacksPerStep).toBeLessThanOrEqual(1);
+    expect(out.submitsPerStep).toBeLessThanOrEqual(2);
+    expect(out.uploadBytesPerStep).toBeLessThanOrEqual(64 * 1024);
+    expect(out.readbacksPerSymbol).toBeLessThanOrEqual(1);
+    expect(out.device).toMatch(/Dawn|WebGPU|navigator/);
+  }, 300_000);
 
   it('refuses an unknown configuration with one clear message', async () => {
     const r = await charlm(['bench', '--config', 'huge']);
