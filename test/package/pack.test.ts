@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,10 @@ interface Result {
   stderr: string;
 }
 
-function run(command: string, args: string[], cwd: string): Promise<Result> {
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+    const quiet = { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...quiet, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -51,6 +52,7 @@ interface Packed {
 
 describe('the npm package', () => {
   let work: string;
+  let checkout: string;
   let consumer: string;
   let packed: Packed;
   let install: Result;
@@ -58,7 +60,7 @@ describe('the npm package', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'charlm-package-'));
     // Packed from a copy of the checkout: `prepare` rebuilds dist/, which other test files' bin/charlm may be running.
-    const checkout = join(work, 'checkout');
+    checkout = join(work, 'checkout');
     const listed = await ok('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT);
     for (const path of listed.stdout.split('\0').filter((p) => p !== '')) {
       await cp(join(ROOT, path), join(checkout, path), { force: true }).catch((e: NodeJS.ErrnoException) => {
@@ -113,6 +115,24 @@ describe('the npm package', () => {
     await cp(join(FIXTURES, 'sample.mjs'), join(consumer, 'sample.mjs'));
     const script = await ok(process.execPath, ['sample.mjs', 'run/best.safetensors'], consumer);
     expect(script.stdout).toBe(sampled.stdout);
+  });
+
+  it('in a checkout, bin/charlm runs dist/ while it is current, else the sources through tsx, and says why', async () => {
+    const version = async (): Promise<Result> => {
+      const r = await run(process.execPath, [join(checkout, 'bin/charlm'), '--version'], checkout, { CHARLM_DEBUG: '1' });
+      expect(r.code).toBe(0);
+      return r;
+    };
+    // `npm pack` ran `prepare`, which built dist/ in the copy.
+    expect(await version()).toMatchObject({ stdout: expect.stringMatching(/\(compiled\)$/m), stderr: expect.stringContaining('dist/ is up to date with src/') });
+    const later = new Date(Date.now() + 60_000);
+    await utimes(join(checkout, 'src/cli/info.ts'), later, later);
+    expect(await version()).toMatchObject({
+      stdout: expect.stringMatching(/\(TypeScript sources through tsx\)$/m),
+      stderr: expect.stringContaining(`src/${join('cli', 'info.ts')} is newer than dist/`),
+    });
+    await rm(join(checkout, 'dist'), { recursive: true });
+    expect(await version()).toMatchObject({ stdout: expect.stringMatching(/through tsx/), stderr: expect.stringContaining('dist/ is not built') });
   });
 
   it('a strict TypeScript program typechecks against the published declarations', async () => {
