@@ -26,6 +26,8 @@ export async function* eventsOf<E, R>(source: EventSource<E, R>, signal?: AbortS
     finished = true;
     wake?.();
   });
+  // A failure while the caller is busy with an event is thrown from the next `next()`, not reported as unhandled.
+  running.catch(() => undefined);
   try {
     for (;;) {
       while (queue.length > 0) yield queue.shift() as E;
@@ -38,7 +40,7 @@ export async function* eventsOf<E, R>(source: EventSource<E, R>, signal?: AbortS
     signal?.removeEventListener('abort', stop);
     if (!finished) {
       source.stop();
-      await running.catch(() => undefined);
+      await running;
     }
   }
 }

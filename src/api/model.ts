@@ -53,7 +53,7 @@ function check(ok: boolean, what: string, rule: string, value: unknown): void {
 }
 
 /** The options a caller gave, checked as `charlm sample` checks its flags, with the defaults filled in. */
-export function samplingFrom(o: SampleOptions): { sampling: SamplingOptions; seed: number } {
+function samplingFrom(o: SampleOptions): { sampling: SamplingOptions; seed: number } {
   const sampling: SamplingOptions = {
     temperature: o.temperature ?? DEFAULT_SAMPLING.temperature,
     topK: o.topK ?? DEFAULT_SAMPLING.topK,
