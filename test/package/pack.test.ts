@@ -105,8 +105,11 @@ describe('the npm package', () => {
     const text = (await readFile(join(ROOT, 'README.md'), 'utf8')).slice(0, 6000);
     await writeFile(join(consumer, 'notes.txt'), text);
     const trained = await ok('npx', ['charlm', 'train', 'notes.txt', '--steps', '20', '--json', '--hidden', '32', '--layers', '1', '--out', 'run'], consumer);
-    const done = JSON.parse(trained.stdout.trim().split('\n').pop() ?? '') as { event: string; step: number; best: string | null };
+    const done = JSON.parse(trained.stdout.trim().split('\n').pop() ?? '') as { event: string; step: number; best: string | null; backend: string };
     expect(done).toMatchObject({ event: 'done', step: 20 });
+    // --backend auto probes webgpu in a child process: the compiled one runs dist/compute/probe-child.js without tsx.
+    expect(done.backend).toMatch(/webgpu/);
+    expect(done.backend).not.toMatch(/probe process failed/);
     expect(done.best).toBe(join(consumer, 'run', 'best.safetensors'));
 
     const sampled = await ok('npx', ['charlm', 'sample', 'run/best.safetensors', '--length', '50', '--seed', '1'], consumer);
