@@ -1,24 +1,17 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { COMPARE_DEFAULT_STEPS, compareSpec } from '../api/compare.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { BACKEND_REQUESTS, describeBackend, selectBackend, type BackendRequest } from '../compute/backend.js';
 import { loadCorpus } from '../data/corpus.js';
 import { parseSplit } from '../data/split.js';
 import { DEFAULT_BPE_ENCODING, parseTokenizer, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType } from '../model/config.js';
-import { DEFAULT_FORGET_BIAS } from '../model/params.js';
-import { CompareRunner, PARAM_TOLERANCE, reportRows, type CompareEvent, type CompareSpec, type MatchMode, type RunResult } from '../train/compare.js';
-import type { TrainConfig } from '../train/config.js';
-import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
+import { CompareRunner, PARAM_TOLERANCE, reportRows, type CompareEvent, type MatchMode, type RunResult } from '../train/compare.js';
 import { writeReport, type CompareReport } from './report/report.js';
 import { STOP_SIGNALS, signalStatus } from './signals.js';
 import { TRAIN_DEFAULTS } from './train.js';
-
-/** Steps per run when neither --steps nor --minutes is given: long enough to rank cells, short enough to wait for on a CPU. */
-export const COMPARE_DEFAULT_STEPS = 1000;
-/** Validation passes per run when --eval-every is not given, so every curve has the same number of points. */
-const CURVE_POINTS = 10;
 
 const positiveInt = (name: string, v: number | undefined): void => {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${name} must be a whole number of at least 1 (got ${v}).`);
@@ -86,27 +79,7 @@ export function compareCommand(y: Argv): Argv {
         }),
     async (v) => {
       const corpus = await loadCorpus(v.corpus);
-      const steps = v.steps ?? (v.minutes === undefined ? COMPARE_DEFAULT_STEPS : undefined);
-      const budget = { steps, minutes: v.minutes };
-      const training: TrainConfig = {
-        batch: v.batch,
-        seq: v.seq,
-        lr: v.lr,
-        clip: TRAIN_DEFAULTS.clip,
-        optimizer: DEFAULT_OPTIMIZER,
-        schedule: { kind: 'constant' },
-        budget,
-        evalEvery: v['eval-every'] ?? (steps !== undefined ? Math.max(1, Math.ceil(steps / CURVE_POINTS)) : 100),
-        sampleEvery: 0,
-        sampleLength: TRAIN_DEFAULTS.sampleLength,
-        temperature: TRAIN_DEFAULTS.temperature,
-        seed: 1,
-        split: parseSplit(v.split),
-        maxNonFinite: 5,
-        forgetBias: DEFAULT_FORGET_BIAS,
-        documents: null,
-      };
-      const spec: CompareSpec = {
+      const { spec, budget } = compareSpec({
         cells: parseCells(v.cells),
         tokenizers: parseTokenizers(v.tokenizers),
         seeds: v.seeds,
@@ -114,9 +87,16 @@ export function compareCommand(y: Argv): Argv {
         hidden: v.hidden,
         embed: v.embed,
         match: v.match,
-        training,
-        bpeEncoding: v.bpe,
-      };
+        steps: v.steps,
+        minutes: v.minutes,
+        batch: v.batch,
+        seq: v.seq,
+        lr: v.lr,
+        evalEvery: v['eval-every'],
+        split: parseSplit(v.split),
+        bpe: v.bpe,
+      });
+      const { training } = spec;
       const outDir = resolve(v.out ?? defaultFolder(corpus.name));
       if (await exists(join(outDir, 'report.json'))) throw new CheckpointError(`${outDir} already holds a comparison report; choose another --out.`);
       const compute = await selectBackend(v.backend);

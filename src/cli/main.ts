@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench.js';
@@ -15,6 +16,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   reportAndExit(e);
 });
 
+// src/cli/main.ts and dist/cli/main.js both sit two folders below package.json.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+// bin/charlm runs the build when it is current, else these sources through tsx; --version says which ran.
+const runtime = import.meta.url.endsWith('.ts') ? 'TypeScript sources through tsx' : 'compiled';
+
 // Registered in the order `charlm --help` lists them.
 const cli = [trainCommand, sampleCommand, evalCommand, compareCommand, infoCommand, corporaCommand, benchCommand]
   .reduce((y, command) => command(y), yargs(hideBin(process.argv)))
@@ -23,7 +29,7 @@ const cli = [trainCommand, sampleCommand, evalCommand, compareCommand, infoComma
   .demandCommand(1, 'Name a command; `charlm --help` lists them.')
   .strict()
   .help()
-  .version(false)
+  .version(`${version} (${runtime})`)
   // yargs' own message (unknown flag, bad choice, failed check) comes with a usage hint;
   // an error thrown by a command arrives without a message and is reported as itself.
   .fail((message, error) => {

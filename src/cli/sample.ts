@@ -1,20 +1,12 @@
 import type { Argv } from 'yargs';
-import { BACKEND_REQUESTS, describeBackend, selectBackend, type BackendRequest } from '../compute/backend.js';
+import { DEFAULT_SAMPLE_SEED, MAX_SEED, loadModel } from '../api/model.js';
+import { BACKEND_REQUESTS, type BackendRequest } from '../compute/backend.js';
 import { describeSymbol, encodePrime, UNKNOWN_SYMBOLS, type UnknownSymbols } from '../sample/prime.js';
-import { DEFAULT_SAMPLE_LENGTH, DOCUMENT_CAP, SampleSession } from '../sample/session.js';
+import { DEFAULT_SAMPLE_LENGTH, DOCUMENT_CAP } from '../sample/session.js';
 import { parseStop } from '../sample/stop.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from '../sample/strategy.js';
-import { loadForUse } from './checkpoint-model.js';
 import { printSamples, type Decoding } from './sample-print.js';
 
-/**
- * Fixed, as char-rnn (-seed 123) and nanoGPT (1337) fix theirs and as `charlm
- * train --seed` does: the same command prints the same text, in scripts and
- * in docs; --seed is how a user asks for different text.
- */
-export const DEFAULT_SAMPLE_SEED = 1;
-/** Rng.scrambled keeps 32 signed bits; beyond this two seeds would silently give the same text. */
-const MAX_SEED = 2 ** 31 - 1;
 /** Every beam is a row of one batch: a width far past any useful one would only exhaust memory. */
 const MAX_BEAM = 1000;
 
@@ -78,13 +70,13 @@ export function sampleCommand(y: Argv): Argv {
           return true;
         }),
     async (v) => {
-      const ckpt = await loadForUse(v.checkpoint);
+      const model = await loadModel(v.checkpoint, { backend: v.backend });
+      const ckpt = model.checkpoint;
       const { vocab } = ckpt;
       const prime = encodePrime(vocab, v.prime, v.unknown);
       if (prime.dropped.length > 0) process.stderr.write(`charlm: note: dropped ${prime.dropped.map(describeSymbol).join(', ')} from the prime: not in this model's vocabulary.\n`);
       const stops: string[] = v.stop ?? [];
-      const compute = await selectBackend(v.backend);
-      const session = new SampleSession(compute.runner, ckpt.contents.model, ckpt.contents.params, vocab, {
+      const session = model.session({
         prime: prime.ids,
         length: v.length ?? null,
         stops,
@@ -99,13 +91,12 @@ export function sampleCommand(y: Argv): Argv {
       // is one batch decode with nothing to watch, and --count asks for a list, so those print plain text.
       const tui = v.tui && !v['no-tui'];
       if (tui && !v.json && v.beam === undefined && v.count === 1 && process.stdout.isTTY && process.stdin.isTTY) {
-        const m = ckpt.contents.model;
-        const model = `${m.cell.toUpperCase()} ${m.layers}×${m.hidden} · step ${ckpt.progress.step}`;
-        const info = { checkpoint: v.checkpoint, model, backend: describeBackend(compute) };
+        const m = model.config;
+        const info = { checkpoint: v.checkpoint, model: `${m.cell.toUpperCase()} ${m.layers}×${m.hidden} · step ${ckpt.progress.step}`, backend: model.backend };
         // Loaded only for the dashboard: Ink and React add ~46 MB to a plain or --json run.
         const { sampleWithView } = await import('./sample-tui.js');
         const code = await sampleWithView({ session, primeText: prime.text, options, seed: v.seed, info });
-        compute.runner.destroy();
+        model.close();
         process.exit(code);
       }
       const decoding: Decoding = v.beam !== undefined ? { kind: 'beam', width: v.beam } : { kind: 'sample', options };
@@ -119,7 +110,7 @@ export function sampleCommand(y: Argv): Argv {
         seed: v.seed,
         stop: stops,
         noRepeatNgram: v['no-repeat-ngram'] ?? 0,
-        backend: describeBackend(compute),
+        backend: model.backend,
       };
       // Documents that are lines (--documents line) print one per line; anything else can hold line breaks of its own.
       const blankLineBetween = !(session.documents && ckpt.training.documents === 'line');
@@ -127,7 +118,7 @@ export function sampleCommand(y: Argv): Argv {
         write: (text) => process.stdout.write(text),
         note: (text) => process.stderr.write(`charlm: note: ${text}\n`),
       });
-      compute.runner.destroy();
+      model.close();
     },
   );
 }

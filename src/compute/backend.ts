@@ -55,9 +55,11 @@ async function probe(name: BackendName): Promise<BackendProbe> {
  * is then opened in this process; a software one is passed over anyway.
  */
 function probeWebGPUIsolated(): Promise<BackendProbe> {
-  const script = fileURLToPath(new URL('./probe-child.ts', import.meta.url));
+  // From the sources (tsx, vitest) the child needs tsx too; the compiled package runs its .js as it is.
+  const fromSources = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(new URL(fromSources ? './probe-child.ts' : './probe-child.js', import.meta.url));
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', script], { timeout: 60_000 }, (error, stdout) => {
+    execFile(process.execPath, [...(fromSources ? ['--import', 'tsx'] : []), script], { timeout: 60_000 }, (error, stdout) => {
       try {
         if (error) throw error;
         resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as BackendProbe);
