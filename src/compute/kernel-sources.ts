@@ -19,6 +19,12 @@ export interface KernelSource {
    * can run them there (same arguments, same result layout) instead.
    */
   readonly product?: Product;
+  /**
+   * Multiply-add FLOPs (2 per multiply-add) of a kernel that is a matrix
+   * product in a form no product primitive takes (the resident step's
+   * per-timestep products), so a pipeline's GFLOP/s counts them too.
+   */
+  readonly flops?: number;
 }
 
 /**

@@ -74,7 +74,7 @@ export class KernelRunner {
    * (createPipeline records the call; nothing runs until the pipeline does).
    */
   pipelineKernel(src: KernelSource): IKernelRunShortcut {
-    if (src.product) this.pipelineFlops += 2 * src.product.M * src.product.N * src.product.K;
+    this.pipelineFlops += src.product ? 2 * src.product.M * src.product.N * src.product.K : (src.flops ?? 0);
     return this.kernel(src);
   }
 

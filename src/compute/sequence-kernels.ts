@@ -55,6 +55,7 @@ export function recurrentAt(B: number, G: number, H: number, first: boolean): Ke
   return {
     key: `seq.recurrentAt:${B}:${G}:${H}:${first}`,
     output: [G, B],
+    flops: 2 * B * G * H,
     source: `function(${src}, keep, w, bias, t, base) {
       const n = this.thread.x;
       const kp = keep[base + t * ${B} + this.thread.y];
@@ -243,6 +244,7 @@ export function recurrentGradAt(B: number, G: number, H: number, direct: boolean
   return {
     key: `seq.recurrentGrad:${B}:${G}:${H}:${direct}:${direct && end}`,
     output: [H, B],
+    flops: 2 * B * G * H,
     source: `function(dPre, w, ${extra}keep, t, base) {
       let s = 0;
       for (let n = 0; n < ${G}; n++) { s += dPre[${row} * ${G} + n] * w[n * ${H} + this.thread.x]; }
@@ -285,6 +287,7 @@ export function previousWeightGrad(N: number, B: number, G: number, H: number): 
   return {
     key: `seq.previousWeightGrad:${N}:${B}:${G}:${H}`,
     output: [H, G],
+    flops: 2 * N * G * H,
     source: `function(dRec, hseq, h0, keep) {
       const k = this.thread.x; const n = this.thread.y;
       let s = 0;

@@ -2,6 +2,7 @@ import type { KernelRunner } from '../compute/kernels.js';
 import type { ModelConfig } from '../model/config.js';
 import { Network } from '../model/network.js';
 import { zeroState, type RecurrentState } from '../model/state.js';
+import { DevicePredictor } from './device-predictor.js';
 import type { Constraint } from './ngram.js';
 import type { Drawn } from './sampler.js';
 import { logSoftmax } from './strategy.js';
@@ -29,39 +30,67 @@ interface Hypothesis {
 }
 
 /**
+ * One step of every beam: row b reads tokens[b], continuing the state of row
+ * from[b], or a zero state where keep[b] is false; the logits [width, V].
+ */
+type BeamStep = (tokens: Float32Array, from: readonly number[], keep: readonly boolean[]) => Promise<Float32Array>;
+
+/**
  * Beam search for the likeliest continuation of `prime`: every beam is a row
- * of one batch-`width` network, so all of them step in one call. Each step
+ * of one batch-`width` network, so all of them step in one call (on webgpu
+ * one pipeline call: one submit and one readback of the width × V logits,
+ * the states forking on the device). Each step
  * extends every beam by every allowed symbol and keeps the `width` likeliest;
  * a continuation that ends (or reaches `length`) is set aside, and the search
  * stops once the best of those beats every open beam, which can only lose
  * probability from there. Returns the best finished continuation.
  */
 export async function beamSearch(runner: KernelRunner, model: ModelConfig, params: Float32Array, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
+  if (runner.backend === 'webgpu') {
+    const device = new DevicePredictor(runner, model, search.width);
+    device.load(params);
+    device.setState(zeroState(model, search.width));
+    const step: BeamStep = (tokens, from, keep) => device.step(tokens, Float32Array.from(from), Float32Array.from(keep, (k) => (k ? 1 : 0)));
+    try {
+      return await searchBeams(step, model.vocabSize, prime, search);
+    } finally {
+      device.destroy();
+    }
+  }
   // The weights stay as they are for the whole search, so wasm-gemm keeps them packed between symbols.
   runner.pin(params);
   try {
-    return await searchBeams(runner, model, params, prime, search);
+    return await searchBeams(await hostStep(runner, model, params, search.width), model.vocabSize, prime, search);
   } finally {
     runner.unpin(params);
   }
 }
 
-async function searchBeams(runner: KernelRunner, model: ModelConfig, params: Float32Array, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
+async function hostStep(runner: KernelRunner, model: ModelConfig, params: Float32Array, width: number): Promise<BeamStep> {
+  const network = new Network(runner, model, width, 1);
+  const table = await network.inputTable(params);
+  let state = zeroState(model, width);
+  return async (tokens, from, keep) => {
+    const next = await network.predict(params, tokens, startRows(state, from, keep, model.hidden, width), table);
+    state = next.state;
+    return next.logits;
+  };
+}
+
+async function searchBeams(step: BeamStep, V: number, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
   const { width, length } = search;
   const banned = search.banned;
   const ended = search.ended ?? (() => false);
-  const V = model.vocabSize;
-  const network = new Network(runner, model, width, 1);
-  const table = await network.inputTable(params);
-  const step = async (tokens: Float32Array, state: RecurrentState) => {
-    const reset = Array.from(tokens.keys()).filter((row) => tokens[row] === search.documentStart);
-    return network.predict(params, tokens, zeroRows(state, reset, model.hidden), table);
-  };
+  // A row starting a document (its symbol the document start) starts from a zero state.
+  const keepUnlessStart = (tokens: Float32Array, open: number): boolean[] => Array.from(tokens, (id, row) => row < open && id !== search.documentStart);
+  const rows = Array.from({ length: width }, (_, row) => row);
 
   // Every row reads the prime; only row 0 starts a beam, so the first step does not fill the beam with copies.
-  let state = zeroState(model, width);
   let logits: Float32Array = new Float32Array(width * V);
-  for (const id of prime) ({ logits, state } = await step(new Float32Array(width).fill(id), state));
+  for (const id of prime) {
+    const tokens = new Float32Array(width).fill(id);
+    logits = await step(tokens, rows, keepUnlessStart(tokens, width));
+  }
   let beams: Hypothesis[] = [{ ids: [], logProbs: [], score: 0, row: 0 }];
   let best: Hypothesis | null = null;
 
@@ -95,11 +124,11 @@ async function searchBeams(runner: KernelRunner, model: ModelConfig, params: Flo
     }
     if (best !== null && (next.length === 0 || best.score >= next[0].score)) break;
     // Beams fork: each new beam takes a copy of its parent's state, and its row is its place in `next`.
-    state = gatherRows(state, next.map((h) => h.row), model.hidden, width);
+    const from = rows.map((row) => next[row]?.row ?? 0);
     beams = next.map((h, row) => ({ ...h, row }));
     const tokens = new Float32Array(width);
     for (const h of beams) tokens[h.row] = h.ids[h.ids.length - 1];
-    ({ logits, state } = await step(tokens, state));
+    logits = await step(tokens, from, keepUnlessStart(tokens, next.length));
   }
   if (best === null) return [];
   const { ids, logProbs } = best;
@@ -110,23 +139,14 @@ function better(a: Hypothesis | null, b: Hypothesis): Hypothesis {
   return a === null || b.score > a.score ? b : a;
 }
 
-/** A state whose row r is row `rows[r]` of `state` (rows past `rows.length` are left zero: no beam uses them). */
-function gatherRows(state: RecurrentState, rows: readonly number[], H: number, batch: number): RecurrentState {
+/** The state a step starts from: row r is row from[r] of `state`, or zeros where keep[r] is false. */
+function startRows(state: RecurrentState, from: readonly number[], keep: readonly boolean[], H: number, batch: number): RecurrentState {
   const gather = (a: Float32Array): Float32Array => {
     const out = new Float32Array(batch * H);
-    rows.forEach((from, to) => out.set(a.subarray(from * H, (from + 1) * H), to * H));
+    from.forEach((row, to) => {
+      if (keep[to]) out.set(a.subarray(row * H, (row + 1) * H), to * H);
+    });
     return out;
   };
   return { h: state.h.map(gather), c: state.c ? state.c.map(gather) : null };
-}
-
-/** `state` with the given rows zeroed (the state itself when there are none). */
-function zeroRows(state: RecurrentState, rows: readonly number[], H: number): RecurrentState {
-  if (rows.length === 0) return state;
-  const zero = (a: Float32Array): Float32Array => {
-    const out = a.slice();
-    for (const row of rows) out.fill(0, row * H, (row + 1) * H);
-    return out;
-  };
-  return { h: state.h.map(zero), c: state.c ? state.c.map(zero) : null };
 }

@@ -6,6 +6,7 @@ import type { CellType } from '../../src/model/config.js';
 import { initParams } from '../../src/model/params.js';
 import { Rng } from '../../src/model/rng.js';
 import { zeroState } from '../../src/model/state.js';
+import { beamSearch } from '../../src/sample/beam.js';
 import { Sampler } from '../../src/sample/sampler.js';
 import { BENCH_CONFIGS, benchModel } from '../../src/train/bench.js';
 import { DEFAULT_OPTIMIZER, initialOptimizerState } from '../../src/train/optimizer.js';
@@ -74,4 +75,27 @@ describe.skipIf(!gpu)('host ↔ device traffic on webgpu', () => {
     expect(got).toEqual(await draw(cpu, 30));
     cpu.runner.destroy();
   });
+
+  // An LSTM forks c as well as h; a GRU with a document start zeroes rows mid-search.
+  for (const [cell, documentStart] of [['lstm', null], ['gru', 0]] as const) {
+    it(`a ${cell} beam search${documentStart === null ? '' : ' across a document start'}: ≤ 1 readback per step for all beams, the cpu's continuation`, async () => {
+      const model = { ...benchModel('small', cell), hidden: 32, embed: 16, vocabSize: 12 };
+      const params = initParams(model, Rng.seeded(6));
+      const prime = Int32Array.of(3, 0, 5);
+      const search = { width: 4, length: 16, documentStart, ended: (ids: readonly number[]) => ids[ids.length - 1] === 7 };
+      await beamSearch(webgpu.runner, model, params, prime, { ...search, length: 1 });
+      const before = deviceTraffic();
+      const got = await beamSearch(webgpu.runner, model, params, prime, search);
+      const d = deviceTraffic();
+      // one readback per beam step at most: the prime's symbols, then one per symbol drawn
+      expect(d.readbacks - before.readbacks).toBeGreaterThan(0);
+      expect(d.readbacks - before.readbacks).toBeLessThanOrEqual(prime.length + search.length);
+      const cpu = await openBackend('cpu');
+      const want = await beamSearch(cpu.runner, model, params, prime, search);
+      cpu.runner.destroy();
+      expect(got.map((x) => x.id)).toEqual(want.map((x) => x.id));
+      for (let i = 0; i < got.length; i++) expect(got[i].logProb).toBeCloseTo(want[i].logProb, 4);
+      expect(got.length).toBeGreaterThan(2);
+    }, 300_000);
+  }
 });
