@@ -95,7 +95,7 @@ describe('charlm compare', () => {
     expect([title, blank]).toEqual(['# charlm compare: corpus', '']);
     expect(verdict).toMatch(/^Verdict: Best on quality: \*\*(lstm|gru|rnn)\*\* at \d\.\d{4} validation bits per byte/);
     expect(verdict).toMatch(/within one sd|Welch t = /);
-    expect(verdict).toMatch(/Fastest: .* Least memory: .* First to the target of \d\.\d{4} bits per character \(the worst run's best\)/);
+    expect(verdict).toMatch(/(Fastest|Speed): .* (Least memory|Memory): .* First to the target of \d\.\d{4} bits per character \(the worst run's best\)/);
     expect(md).toContain('| peak RSS (MB) | working set (MB) | steps to target | training seconds to target | training time (s) | wall time (s) |');
     const svg = readFileSync(join(out, 'report.svg'), 'utf8');
     expect(svg).toContain(`target ${target.toFixed(3)}`);

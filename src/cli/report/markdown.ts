@@ -73,7 +73,7 @@ export function renderMarkdown(r: CompareReport, dir: string): string {
           cell(row, row.meanPplPerBpeToken, row.sdPplPerBpeToken, 2, withSd),
           withSd ? `${rate(row.meanCharsPerSec)} ± ${rate(row.sdCharsPerSec)}` : rate(row.meanCharsPerSec),
           cell(row, row.meanPeakRssMb, row.sdPeakRssMb, 1, withSd),
-          cell(row, row.meanWorkingSetMb, row.sdWorkingSetMb, 1, withSd),
+          cell(row, row.meanWorkingSetMb, row.sdWorkingSetMb, 2, withSd),
           toTarget(row, row.meanStepsToTarget, row.sdStepsToTarget, 0, withSd),
           toTarget(row, row.meanSecondsToTarget, row.sdSecondsToTarget, 1, withSd),
           withSd ? `${seconds(row.meanTrainMs)} ± ${seconds(row.sdTrainMs)}` : seconds(row.meanTrainMs),

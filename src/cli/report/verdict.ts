@@ -27,16 +27,27 @@ export function renderVerdict(r: CompareReport): string {
   const sentences = [`Best on quality: ${name(quality[0].row)} at ${f(quality[0].x, 4)} validation bits per byte, against ${name(quality[1].row)}'s ${f(quality[1].x, 4)}; ${spread(r, quality[0].row, quality[1].row)}.`];
 
   const speed = ranked(r.rows, (row) => row.meanCharsPerSec, false);
-  if (speed.length >= 2) sentences.push(`Fastest: ${name(speed[0].row)} at ${f(speed[0].x, 0)} training chars/s (${ratio(speed[0].x, speed[1].x)}× ${name(speed[1].row)}).`);
+  if (speed.length >= 2) {
+    sentences.push(
+      speed[0].x === speed[1].x
+        ? `Speed: ${name(speed[0].row)} and ${name(speed[1].row)} tie at ${f(speed[0].x, 0)} training chars/s.`
+        : `Fastest: ${name(speed[0].row)} at ${f(speed[0].x, 0)} training chars/s (${ratio(speed[0].x, speed[1].x)}× ${name(speed[1].row)}).`,
+    );
+  }
 
   const memory = ranked(r.rows, (row) => row.meanPeakRssMb, true);
   const working = ranked(r.rows, (row) => row.meanWorkingSetMb, true);
   if (memory.length >= 2 && working.length >= 2) {
-    const same = memory[0].row === working[0].row;
-    sentences.push(
-      `Least memory: ${name(memory[0].row)}, peak RSS +${f(memory[0].x, 1)} MB against ${name(memory[1].row)}'s +${f(memory[1].x, 1)} MB; ` +
-        (same ? `its working set from the shapes is also the smallest (${f(working[0].x, 1)} MB).` : `by the working set from the shapes ${name(working[0].row)} is smallest (${f(working[0].x, 1)} MB).`),
-    );
+    const smallest = `${name(working[0].row)} is smallest (${f(working[0].x, 1)} MB)`;
+    // Peak RSS moves in pages and the allocator reuses freed memory, so small models often tie (at +0 MB even).
+    if (f(memory[0].x, 1) === f(memory[1].x, 1)) {
+      sentences.push(`Memory: ${name(memory[0].row)} and ${name(memory[1].row)} tie at peak RSS +${f(memory[0].x, 1)} MB; by the working set from the shapes ${smallest}.`);
+    } else {
+      sentences.push(
+        `Least memory: ${name(memory[0].row)}, peak RSS +${f(memory[0].x, 1)} MB against ${name(memory[1].row)}'s +${f(memory[1].x, 1)} MB; ` +
+          (memory[0].row === working[0].row ? `its working set from the shapes is also the smallest (${f(working[0].x, 1)} MB).` : `by the working set from the shapes ${smallest}.`),
+      );
+    }
   }
 
   if (r.target.bpc !== null) {
