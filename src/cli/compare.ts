@@ -10,6 +10,7 @@ import { DEFAULT_BPE_ENCODING, parseTokenizer, TIKTOKEN_ENCODINGS, type Tiktoken
 import { CELL_TYPES, type CellType } from '../model/config.js';
 import { CompareRunner, PARAM_TOLERANCE, summarize, type CompareEvent, type MatchMode, type RunResult } from '../train/compare.js';
 import { writeReport, type CompareReport } from './report/report.js';
+import { renderVerdict } from './report/verdict.js';
 import { STOP_SIGNALS, signalStatus } from './signals.js';
 import { TRAIN_DEFAULTS } from './train.js';
 
@@ -207,13 +208,17 @@ export function plainCompareLog(write: (s: string) => void): (e: CompareEvent) =
 
 function summary(r: CompareReport): string {
   const sd = r.seeds > 1;
-  return r.rows
+  const rows = r.rows
     .map(
       (row) =>
         `${row.best ? '★' : ' '} ${row.cell.padEnd(4)} ${row.tokenizer.padEnd(20)} hidden ${String(row.hidden).padStart(4)} ${String(row.params).padStart(9)} params  ` +
-        `bits/byte ${fx(row.meanValBitsPerByte, 4)}${sd ? ` ± ${fx(row.sdValBitsPerByte, 4)}` : ''}  bpc ${fx(row.meanValBpc, 4)}${sd ? ` ± ${fx(row.sdValBpc, 4)}` : ''}\n`,
+        `bits/byte ${fx(row.meanValBitsPerByte, 4)}${sd ? ` ± ${fx(row.sdValBitsPerByte, 4)}` : ''}  bpc ${fx(row.meanValBpc, 4)}${sd ? ` ± ${fx(row.sdValBpc, 4)}` : ''}  ` +
+        `peak RSS +${fx(row.meanPeakRssMb, 1)} MB  working set ${fx(row.meanWorkingSetMb, 2)} MB  ` +
+        `${row.meanSecondsToTarget === null ? 'target not reached' : `target in ${fx(row.meanSecondsToTarget, 1)} s (step ${fx(row.meanStepsToTarget, 0)})`}\n`,
     )
     .join('');
+  // Plain text: the markdown emphasis would show as asterisks.
+  return `${renderVerdict(r).replace(/\*\*/g, '')}\n${rows}`;
 }
 
 function defaultFolder(corpus: string): string {
