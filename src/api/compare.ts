@@ -5,7 +5,7 @@ import { parseSplit, validateSplit, type SplitPercents } from '../data/split.js'
 import { DEFAULT_BPE_ENCODING, parseTokenizer, type TiktokenEncodingName, type TokenizerSpec } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType } from '../model/config.js';
 import { DEFAULT_FORGET_BIAS } from '../model/params.js';
-import { CompareRunner, reportRows, type CompareEvent, type CompareSpec, type MatchMode, type ReportRow, type RunResult } from '../train/compare.js';
+import { CompareRunner, summarize, type CompareEvent, type CompareSpec, type MatchMode, type ReportRow, type ScoredRun } from '../train/compare.js';
 import type { Budget, TrainConfig } from '../train/config.js';
 import { DEFAULT_OPTIMIZER } from '../train/optimizer.js';
 import { eventsOf } from './events.js';
@@ -33,6 +33,8 @@ export interface CompareSettings {
   readonly evalEvery?: number;
   readonly split?: SplitPercents;
   readonly bpe?: TiktokenEncodingName;
+  /** Validation bits per character for "time to target" [default: the worst run's best]. */
+  readonly targetBpc?: number;
 }
 
 /** The runs' shared plan and budget: the same for the command line and for `compare()`. */
@@ -67,6 +69,7 @@ export function compareSpec(s: CompareSettings): { spec: CompareSpec; budget: Bu
     match: s.match ?? 'params',
     training,
     bpeEncoding: s.bpe ?? DEFAULT_BPE_ENCODING,
+    targetBpc: s.targetBpc ?? null,
   };
   return { spec, budget };
 }
@@ -88,7 +91,10 @@ export interface CompareOptions extends Omit<CompareSettings, 'tokenizers' | 'sp
 /** What a comparison came to: the rows of `charlm compare`'s report table, and every run. */
 export interface CompareResult {
   readonly rows: ReportRow[];
-  readonly runs: RunResult[];
+  /** Every run, with where it reached the target. */
+  readonly runs: ScoredRun[];
+  /** The target in force (null only when no run has a validation curve). */
+  readonly targetBpc: number | null;
   /** True when it was stopped before every run finished. */
   readonly stopped: boolean;
   readonly outDir: string;
@@ -106,7 +112,7 @@ function checkWhole(name: string, v: number | undefined, least: number): void {
 export async function* compare(o: CompareOptions): AsyncGenerator<CompareEvent, CompareResult> {
   for (const k of ['layers', 'hidden', 'steps', 'seeds', 'batch', 'seq', 'evalEvery'] as const) checkWhole(k, o[k], 1);
   checkWhole('embed', o.embed, 0);
-  for (const k of ['lr', 'minutes'] as const) {
+  for (const k of ['lr', 'minutes', 'targetBpc'] as const) {
     const v = o[k];
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new RangeError(`${k} must be a number greater than 0 (got ${v}).`);
   }
@@ -120,8 +126,9 @@ export async function* compare(o: CompareOptions): AsyncGenerator<CompareEvent, 
   const compute = await selectBackend(o.backend ?? 'auto');
   const runner = new CompareRunner({ compute, corpus, spec, outDir });
   try {
-    const runs = yield* eventsOf(runner, o.signal);
-    return { rows: reportRows(runs, spec.seeds), runs, stopped: runner.stopped, outDir };
+    const results = yield* eventsOf(runner, o.signal);
+    const { targetBpc, runs, rows } = summarize(results, spec.seeds, spec.targetBpc);
+    return { rows, runs, targetBpc, stopped: runner.stopped, outDir };
   } finally {
     compute.runner.destroy();
   }

@@ -8,8 +8,9 @@ import { loadCorpus } from '../data/corpus.js';
 import { parseSplit } from '../data/split.js';
 import { DEFAULT_BPE_ENCODING, parseTokenizer, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from '../data/tokenizer.js';
 import { CELL_TYPES, type CellType } from '../model/config.js';
-import { CompareRunner, PARAM_TOLERANCE, reportRows, type CompareEvent, type MatchMode, type RunResult } from '../train/compare.js';
+import { CompareRunner, PARAM_TOLERANCE, summarize, type CompareEvent, type MatchMode, type RunResult } from '../train/compare.js';
 import { writeReport, type CompareReport } from './report/report.js';
+import { renderVerdict } from './report/verdict.js';
 import { STOP_SIGNALS, signalStatus } from './signals.js';
 import { TRAIN_DEFAULTS } from './train.js';
 
@@ -53,7 +54,11 @@ export function compareCommand(y: Argv): Argv {
           describe: "params: every cell's hidden size chosen so its parameter count is within 2% of the LSTM's at --hidden; hidden: --hidden for all",
         })
         .option('steps', { type: 'number', describe: `steps per run [default: ${COMPARE_DEFAULT_STEPS} when --minutes is not given]` })
-        .option('minutes', { type: 'number', describe: 'training time per run' })
+        .option('minutes', { type: 'number', describe: 'minutes of training time per run: evaluations and saves pause the clock (the report gives wall time in its own column)' })
+        .option('target-bpc', {
+          type: 'number',
+          describe: "validation bits per character the report's steps and training seconds to target measure to [default: the worst run's best, so every run reaches it]",
+        })
         .option('seeds', { type: 'number', default: 1, describe: 'seeds per cell (1..K, the same seeds for every cell); 2 or more report mean ± sd' })
         .option('tokenizers', { type: 'string', default: 'char', describe: 'comma separated: char, tiktoken:gpt2, tiktoken:cl100k_base, tiktoken:o200k_base' })
         .option('bpe', { choices: TIKTOKEN_ENCODINGS, default: DEFAULT_BPE_ENCODING as TiktokenEncodingName, describe: 'encoding whose token count perplexity per BPE token uses' })
@@ -66,12 +71,14 @@ export function compareCommand(y: Argv): Argv {
         .option('out', { type: 'string', describe: 'report folder [default: checkpoints/compare-<corpus>-<time>]' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event on stdout' })
         .option('tui', { type: 'boolean', default: true, describe: 'dashboard on a terminal (--no-tui for plain lines)' })
-        .requiresArg(['cells', 'layers', 'hidden', 'embed', 'match', 'steps', 'minutes', 'seeds', 'tokenizers', 'bpe', 'batch', 'seq', 'lr', 'eval-every', 'split', 'backend', 'out'])
+        .requiresArg(['cells', 'layers', 'hidden', 'embed', 'match', 'steps', 'minutes', 'target-bpc', 'seeds', 'tokenizers', 'bpe', 'batch', 'seq', 'lr', 'eval-every', 'split', 'backend', 'out'])
         .check((v) => {
           for (const k of ['layers', 'hidden', 'steps', 'seeds', 'batch', 'seq', 'eval-every'] as const) positiveInt(k, v[k]);
           if (!Number.isInteger(v.embed) || v.embed < 0) throw new Error(`--embed must be a whole number of at least 0 (got ${v.embed}).`);
           if (!(Number.isFinite(v.lr) && v.lr > 0)) throw new Error(`--lr must be a number greater than 0 (got ${v.lr}).`);
           if (v.minutes !== undefined && !(Number.isFinite(v.minutes) && v.minutes > 0)) throw new Error(`--minutes must be a number greater than 0 (got ${v.minutes}).`);
+          const target = v['target-bpc'];
+          if (target !== undefined && !(Number.isFinite(target) && target > 0)) throw new Error(`--target-bpc must be a number greater than 0 (got ${target}).`);
           parseCells(v.cells);
           parseTokenizers(v.tokenizers);
           parseSplit(v.split);
@@ -95,6 +102,7 @@ export function compareCommand(y: Argv): Argv {
         evalEvery: v['eval-every'],
         split: parseSplit(v.split),
         bpe: v.bpe,
+        targetBpc: v['target-bpc'],
       });
       const { training } = spec;
       const outDir = resolve(v.out ?? defaultFolder(corpus.name));
@@ -102,6 +110,7 @@ export function compareCommand(y: Argv): Argv {
       const compute = await selectBackend(v.backend);
       const runner = new CompareRunner({ compute, corpus, spec, outDir });
       const finish = async (results: RunResult[]): Promise<{ report: CompareReport; paths: string[] }> => {
+        const { targetBpc, runs, rows } = summarize(results, spec.seeds, spec.targetBpc);
         const report: CompareReport = {
           corpus: { name: corpus.name, source: corpus.source, bytes: corpus.bytes },
           backend: describeBackend(compute),
@@ -111,10 +120,11 @@ export function compareCommand(y: Argv): Argv {
           training: { batch: training.batch, seq: training.seq, lr: training.lr, evalEvery: training.evalEvery },
           seeds: spec.seeds,
           bpeEncoding: spec.bpeEncoding,
+          target: { bpc: targetBpc, requested: spec.targetBpc !== null },
           createdAt: new Date().toISOString(),
           stopped: runner.stopped,
-          rows: reportRows(results, spec.seeds),
-          runs: results,
+          rows,
+          runs,
         };
         return { report, paths: await writeReport(outDir, report) };
       };
@@ -140,7 +150,7 @@ export function compareCommand(y: Argv): Argv {
       const results = await runner.run();
       const { report, paths } = await finish(results);
       compute.runner.destroy();
-      if (v.json) write(`${JSON.stringify({ event: 'report', rows: report.rows, out: outDir, files: paths, stopped: report.stopped })}\n`);
+      if (v.json) write(`${JSON.stringify({ event: 'report', rows: report.rows, targetBpc: report.target.bpc, out: outDir, files: paths, stopped: report.stopped })}\n`);
       else write(`${summary(report)}charlm: report in ${outDir} (${paths.map((p) => p.slice(outDir.length + 1)).join(', ')})\n`);
       process.exit(stoppedBy ? signalStatus(stoppedBy) : 0);
     },
@@ -187,7 +197,7 @@ export function plainCompareLog(write: (s: string) => void): (e: CompareEvent) =
           e.error
             ? `run ${e.run} failed: ${e.error}\n`
             : `run ${e.run} done at step ${e.steps}: best val loss ${fx(e.valLoss, 4)}, bits/byte ${fx(e.valBitsPerByte, 4)}, ppl per BPE token ${fx(e.pplPerBpeToken, 2)}, ` +
-                `${(e.wallMs / 1000).toFixed(1)} s${e.best ? `; best ${e.best}` : ''}\n`,
+                `${(e.trainMs / 1000).toFixed(1)} s training, ${(e.wallMs / 1000).toFixed(1)} s wall, peak RSS +${e.peakRssMb.toFixed(0)} MB${e.best ? `; best ${e.best}` : ''}\n`,
         );
         break;
       default:
@@ -198,13 +208,17 @@ export function plainCompareLog(write: (s: string) => void): (e: CompareEvent) =
 
 function summary(r: CompareReport): string {
   const sd = r.seeds > 1;
-  return r.rows
+  const rows = r.rows
     .map(
       (row) =>
         `${row.best ? '★' : ' '} ${row.cell.padEnd(4)} ${row.tokenizer.padEnd(20)} hidden ${String(row.hidden).padStart(4)} ${String(row.params).padStart(9)} params  ` +
-        `bits/byte ${fx(row.meanValBitsPerByte, 4)}${sd ? ` ± ${fx(row.sdValBitsPerByte, 4)}` : ''}  bpc ${fx(row.meanValBpc, 4)}${sd ? ` ± ${fx(row.sdValBpc, 4)}` : ''}\n`,
+        `bits/byte ${fx(row.meanValBitsPerByte, 4)}${sd ? ` ± ${fx(row.sdValBitsPerByte, 4)}` : ''}  bpc ${fx(row.meanValBpc, 4)}${sd ? ` ± ${fx(row.sdValBpc, 4)}` : ''}  ` +
+        `peak RSS +${fx(row.meanPeakRssMb, 1)} MB  working set ${fx(row.meanWorkingSetMb, 2)} MB  ` +
+        `${row.meanSecondsToTarget === null ? 'target not reached' : `target in ${fx(row.meanSecondsToTarget, 1)} s (step ${fx(row.meanStepsToTarget, 0)})`}\n`,
     )
     .join('');
+  // Plain text: the markdown emphasis would show as asterisks.
+  return `${renderVerdict(r).replace(/\*\*/g, '')}\n${rows}`;
 }
 
 function defaultFolder(corpus: string): string {

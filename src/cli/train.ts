@@ -40,7 +40,7 @@ export function trainCommand(y: Argv): Argv {
         })
         .option('steps', { type: 'number', describe: 'stop after this many steps' })
         .option('epochs', { type: 'number', describe: `stop after this many passes over the training split [default: ${TRAIN_DEFAULTS.epochs} when no budget is given]` })
-        .option('minutes', { type: 'number', describe: 'stop after this much training time' })
+        .option('minutes', { type: 'number', describe: 'stop after this many minutes of training time: evaluations, samples and saves pause the clock' })
         .option('eval-every', { type: 'number', describe: `steps between validation passes [default: ${TRAIN_DEFAULTS.evalEvery}]` })
         .option('sample-every', { type: 'number', describe: `steps between live samples, 0 = never [default: ${TRAIN_DEFAULTS.sampleEvery}]` })
         .option('sample-length', { type: 'number', describe: `characters per live sample [default: ${TRAIN_DEFAULTS.sampleLength}]` })

@@ -14,8 +14,11 @@ import {
 } from '../data/tokenizer.js';
 import type { CellType, ModelConfig } from '../model/config.js';
 import { parameterCount } from '../model/params.js';
+import { workingSet } from '../model/working-set.js';
 import type { TrainConfig } from './config.js';
 import type { CheckpointEvent, EvalEvent, SampleEvent, StepEvent } from './events.js';
+import { PeakRss } from './peak-rss.js';
+import { defaultTarget, reachTarget } from './target.js';
 import { Trainer, TrainingError } from './trainer.js';
 
 export type MatchMode = 'params' | 'hidden';
@@ -36,6 +39,8 @@ export interface CompareSpec {
   readonly training: TrainConfig;
   /** The BPE whose token count "perplexity per BPE token" divides by. */
   readonly bpeEncoding: TiktokenEncodingName;
+  /** Validation bits per character that "time to target" measures against; null: the worst run's best. */
+  readonly targetBpc: number | null;
 }
 
 /** One run of a comparison, decided before any of them starts. */
@@ -56,10 +61,15 @@ export interface RunPlan {
 /** One validation pass, placed on both axes the report draws. */
 export interface CurvePoint {
   readonly step: number;
+  /** Training time when the pass ran: what --minutes counts, evaluations and saves excluded. */
+  readonly trainMs: number;
   /** Wall time since the run started, evaluations and saves included. */
-  readonly elapsedMs: number;
+  readonly wallMs: number;
   readonly valLoss: number;
+  /** Bits per token of the model's own vocabulary (per character for char). */
   readonly valBpc: number;
+  /** Bits per character of the scored validation text, whatever the tokenizer: the scale --target-bpc uses. */
+  readonly textBpc: number;
   readonly valBitsPerByte: number;
 }
 
@@ -82,7 +92,14 @@ export interface RunResult {
   readonly pplPerBpeToken: number | null;
   /** Training throughput in characters of text per second (tokens × characters per token for a token model). */
   readonly charsPerSec: number | null;
+  /** Training time (the --minutes clock). */
+  readonly trainMs: number;
+  /** Wall time, evaluations and saves included. */
   readonly wallMs: number;
+  /** Peak resident memory the run added to the process, over its size just before the model existed. */
+  readonly peakRssMb: number;
+  /** Parameters, gradients, Adam moments and one window's activations, from the shapes. */
+  readonly workingSetMb: number;
   readonly best: string | null;
   readonly stopped: boolean;
   readonly error: string | null;
@@ -131,7 +148,8 @@ interface Prepared {
   readonly charsPerId: number;
   /** BPE tokens of the scored validation text (every id but the first). */
   readonly valBpeTokens: number;
-  readonly valScoredText: string;
+  /** Code points of the scored validation text, the denominator of bits per character. */
+  readonly valScoredChars: number;
 }
 
 /**
@@ -164,7 +182,7 @@ export function planCompare(corpus: Corpus, spec: CompareSpec): { plans: RunPlan
       unseen,
       charsPerId: trainChars / split.train.length,
       valBpeTokens: valScoredText.length > 0 ? perBpeToken(0, valScoredText, spec.bpeEncoding).bpeTokens : 0,
-      valScoredText,
+      valScoredChars: [...valScoredText].length,
     });
   }
   const plans: RunPlan[] = [];
@@ -245,10 +263,14 @@ export class CompareRunner {
     const runDir = join(this.o.outDir, plan.id);
     const config: TrainConfig = { ...spec.training, seed: plan.seed, sampleEvery: 0 };
     await mkdir(runDir, { recursive: true });
+    // Before the trainer: its run allocates the model, so the baseline holds none of it.
+    const memory = new PeakRss();
     const trainer = new Trainer({ compute, corpus, vocab: p.vocab, split: p.split, model: plan.model, config, outDir: runDir });
     this.current = trainer;
     const curve: CurvePoint[] = [];
-    let elapsedMs = 0;
+    const scored = p.split.val.length - 1;
+    const started = performance.now();
+    let trainMs = 0;
     let rateSum = 0;
     let rateCount = 0;
     let steps = 0;
@@ -273,7 +295,8 @@ export class CompareRunner {
           });
           return;
         case 'step':
-          elapsedMs = e.elapsedMs;
+          memory.sample();
+          trainMs = e.elapsedMs;
           steps = e.step;
           // The first steps compile kernels; their rate says nothing about the cell.
           if (e.step > 5) {
@@ -283,7 +306,16 @@ export class CompareRunner {
           this.emit({ ...e, run: plan.id });
           return;
         case 'eval':
-          curve.push({ step: e.step, elapsedMs, valLoss: e.valLoss, valBpc: e.valBpc, valBitsPerByte: e.valBitsPerByte });
+          memory.sample();
+          curve.push({
+            step: e.step,
+            trainMs,
+            wallMs: performance.now() - started,
+            valLoss: e.valLoss,
+            valBpc: e.valBpc,
+            textBpc: p.valScoredChars > 0 ? (e.valLoss * scored) / p.valScoredChars / Math.LN2 : e.valBpc,
+            valBitsPerByte: e.valBitsPerByte,
+          });
           if (best === null || e.valLoss < best.valLoss) best = e;
           this.emit({ ...e, run: plan.id });
           return;
@@ -295,7 +327,6 @@ export class CompareRunner {
           return;
       }
     });
-    const started = performance.now();
     let error: string | null = null;
     let bestPath: string | null = null;
     try {
@@ -309,7 +340,6 @@ export class CompareRunner {
       this.current = null;
     }
     const b = best as EvalEvent | null;
-    const scored = p.split.val.length - 1;
     return {
       run: plan.id,
       cell: plan.cell,
@@ -327,7 +357,10 @@ export class CompareRunner {
       valBitsPerByte: b?.valBitsPerByte ?? null,
       pplPerBpeToken: b && p.valBpeTokens > 0 ? Math.exp((b.valLoss * scored) / p.valBpeTokens) : null,
       charsPerSec: rateCount > 0 ? (rateSum / rateCount) * p.charsPerId : null,
+      trainMs,
       wallMs: performance.now() - started,
+      peakRssMb: memory.increaseMb(),
+      workingSetMb: workingSet(plan.model, spec.training.batch, spec.training.seq).totalMb,
       best: error === null ? bestPath : null,
       stopped: this.stopRequested,
       error,
@@ -336,9 +369,49 @@ export class CompareRunner {
   }
 }
 
+/** A run with where its validation curve reached the comparison's target (null: not reached). */
+export interface ScoredRun extends RunResult {
+  readonly stepsToTarget: number | null;
+  /** Training seconds (the --minutes clock) to the target. */
+  readonly secondsToTarget: number | null;
+}
+
+/** What the report's numbers are computed from: the target in force and every run placed against it. */
+export interface Summary {
+  /** Null only when no run has a validation curve. */
+  readonly targetBpc: number | null;
+  readonly runs: ScoredRun[];
+  readonly rows: ReportRow[];
+}
+
+/** Places every run against the target (`requested`, or the worst run's best) and averages the rows. */
+export function summarize(results: readonly RunResult[], seeds: number, requested: number | null): Summary {
+  const targetBpc = requested ?? defaultTarget(results.filter((r) => r.error === null).map((r) => r.curve));
+  const runs = results.map((r) => {
+    const reached = targetBpc === null ? null : reachTarget(r.curve, targetBpc);
+    return { ...r, stepsToTarget: reached?.steps ?? null, secondsToTarget: reached?.seconds ?? null };
+  });
+  return { targetBpc, runs, rows: reportRows(runs, seeds) };
+}
+
 /** The metrics a report averages over seeds, in the order its table shows them. */
-export const REPORT_METRICS = ['valLoss', 'valPpl', 'valBpc', 'valBitsPerByte', 'pplPerBpeToken', 'charsPerSec', 'wallMs'] as const;
+export const REPORT_METRICS = [
+  'valLoss',
+  'valPpl',
+  'valBpc',
+  'valBitsPerByte',
+  'pplPerBpeToken',
+  'charsPerSec',
+  'peakRssMb',
+  'workingSetMb',
+  'stepsToTarget',
+  'secondsToTarget',
+  'trainMs',
+  'wallMs',
+] as const;
 export type ReportMetric = (typeof REPORT_METRICS)[number];
+/** A mean over seeds of these is only honest when every seed has one: a seed that never got there would drop out and flatter the row. */
+const EVERY_SEED: ReadonlySet<ReportMetric> = new Set(['stepsToTarget', 'secondsToTarget']);
 type Cap<S extends string> = S extends `${infer H}${infer T}` ? `${Uppercase<H>}${T}` : S;
 export type MeanKey = `mean${Cap<ReportMetric>}`;
 export type SdKey = `sd${Cap<ReportMetric>}`;
@@ -351,6 +424,8 @@ export type ReportRow = {
   readonly params: number;
   /** Seeds whose numbers are in the means. */
   readonly seeds: number;
+  /** Of those seeds, how many reached the target. */
+  readonly reachedTarget: number;
   readonly runs: readonly string[];
   /** Lowest mean validation bits per byte: the scale every tokenisation shares. */
   readonly best: boolean;
@@ -363,8 +438,8 @@ const cap = <S extends ReportMetric>(s: S): Cap<S> => (s.charAt(0).toUpperCase()
  * comparison there are no sd fields at all: a spread of one number is not zero,
  * it is unknown.
  */
-export function reportRows(results: readonly RunResult[], seeds: number): ReportRow[] {
-  const groups = new Map<string, RunResult[]>();
+export function reportRows(results: readonly ScoredRun[], seeds: number): ReportRow[] {
+  const groups = new Map<string, ScoredRun[]>();
   for (const r of results) {
     const key = `${r.cell}\u0000${r.tokenizer}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
@@ -377,13 +452,15 @@ export function reportRows(results: readonly RunResult[], seeds: number): Report
       hidden: runs[0].hidden,
       params: runs[0].params,
       seeds: ok.length,
+      reachedTarget: ok.filter((r) => r.stepsToTarget !== null).length,
       runs: runs.map((r) => r.run),
       best: false,
     };
     for (const m of REPORT_METRICS) {
       const xs = ok.map((r) => r[m]).filter((x): x is number => x !== null);
-      row[`mean${cap(m)}`] = xs.length ? mean(xs) : null;
-      if (seeds > 1) row[`sd${cap(m)}`] = xs.length > 1 ? sd(xs) : null;
+      const complete = !EVERY_SEED.has(m) || xs.length === ok.length;
+      row[`mean${cap(m)}`] = xs.length && complete ? mean(xs) : null;
+      if (seeds > 1) row[`sd${cap(m)}`] = xs.length > 1 && complete ? sd(xs) : null;
     }
     return row as ReportRow;
   });

@@ -35,6 +35,7 @@ export interface StepEvent {
   readonly gradNorm: number;
   /** Smoothed training throughput. */
   readonly charsPerSec: number;
+  /** Training time so far: evaluations, samples, saves and pauses excluded (what --minutes counts). */
   readonly elapsedMs: number;
 }
 

@@ -9,7 +9,7 @@ export interface Progress {
   readonly position: BatchPosition;
   /** The run's RNG (dropout masks) after the last completed step. */
   readonly rng: RngState;
-  /** Training wall time so far, for time budgets and throughput across resumes. */
+  /** Training time so far (steps only: evaluations, samples and saves excluded), for time budgets across resumes. */
   readonly elapsedMs: number;
   readonly best: { readonly step: number; readonly valLoss: number } | null;
   /** One entry per evaluation. */

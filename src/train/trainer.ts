@@ -207,14 +207,15 @@ export class Trainer {
       ...(this.o.smallCorpus ? { smallCorpus: this.o.smallCorpus } : {}),
     });
 
-    const started = performance.now() - progress.elapsedMs;
-    const elapsed = (): number => performance.now() - started;
+    // The training clock: only batch preparation and the step itself advance it, as in the PyTorch
+    // reference, so evaluations, samples, saves and pauses never spend a --minutes budget.
+    let trainedMs = progress.elapsedMs;
     const N = config.batch * config.seq;
     const weights = new Float32Array(N).fill(1 / N);
     let rate = 0;
     let nonFinite = 0;
     const budgetLeft = (): boolean =>
-      (total === null || progress.step < total) && (config.budget.minutes === undefined || elapsed() < config.budget.minutes * 60_000);
+      (total === null || progress.step < total) && (config.budget.minutes === undefined || trainedMs < config.budget.minutes * 60_000);
 
     this.current = params;
     while (budgetLeft() && !this.stopRequested) {
@@ -244,6 +245,7 @@ export class Trainer {
           `The GPU device was lost at step ${progress.step + 1} (${e.message}); ${files.latestPath} holds step ${synced.progress.step}, the last one read back from the device.`,
         );
       });
+      trainedMs += performance.now() - t0;
       if (r.rejected !== null) {
         nonFinite += 1;
         if (nonFinite >= config.maxNonFinite) {
@@ -255,7 +257,7 @@ export class Trainer {
         continue;
       }
       nonFinite = 0;
-      progress = { ...progress, step: progress.step + 1, elapsedMs: elapsed() };
+      progress = { ...progress, step: progress.step + 1, elapsedMs: trainedMs };
       const sampleDue = config.sampleEvery > 0 && progress.step % config.sampleEvery === 0;
       // A host run's contents are at hand every step; a resident run reads them back only when a sample needs them.
       if (!stepper.resident || sampleDue) await sync();

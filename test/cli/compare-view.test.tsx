@@ -42,7 +42,7 @@ describe('compare dashboard', () => {
     expect(f).toMatch(/[⠀-⣿]/);
     store.dispatch({
       event: 'run-done', run: 'lstm-char-s1', cell: 'lstm', tokenizer: 'char', seed: 1, hidden: 16, params: 5000, vocabSize: 30, unseenTokens: null, steps: 20, bestStep: 20,
-      valLoss: 2, valPpl: 7.39, valBpc: 2.885, valBitsPerByte: 2.885, pplPerBpeToken: null, charsPerSec: 5000, wallMs: 2000, best: '/tmp/x/best', stopped: false, error: null, curve: [],
+      valLoss: 2, valPpl: 7.39, valBpc: 2.885, valBitsPerByte: 2.885, pplPerBpeToken: null, charsPerSec: 5000, trainMs: 1500, wallMs: 2000, peakRssMb: 12, workingSetMb: 0.5, best: '/tmp/x/best', stopped: false, error: null, curve: [],
     });
     await new Promise((res) => setTimeout(res, 20));
     f = plain(r.lastFrame());

@@ -59,12 +59,68 @@ describe('charlm compare', () => {
     expect(json.runs.every((r) => r.curve.length === 4)).toBe(true);
   });
 
+  it('reports memory and time to target per row and run, opens report.md with the verdict and draws the target', () => {
+    const { ev, out } = threeCells;
+    const report = ev[ev.length - 1];
+    const target = report.targetBpc as number;
+    expect(target).toBeGreaterThan(0);
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { target: { bpc: number; requested: boolean }; runs: Record<string, unknown>[] };
+    expect(json.target).toEqual({ bpc: target, requested: false });
+    const runs = json.runs;
+    for (const run of runs) {
+      // A run can fit in memory the process already holds: its increase is then 0, never negative.
+      expect(run.peakRssMb as number).toBeGreaterThanOrEqual(0);
+      expect(run.workingSetMb as number).toBeGreaterThan(0);
+      expect(run.trainMs as number).toBeGreaterThan(0);
+      expect(run.wallMs as number).toBeGreaterThan(run.trainMs as number);
+      // The default target is the worst run's best, so every run reaches it.
+      expect(run.stepsToTarget as number).toBeGreaterThan(0);
+      expect(run.secondsToTarget as number).toBeGreaterThan(0);
+      expect(run.stepsToTarget as number).toBeLessThanOrEqual(20);
+    }
+    // The first run of the process carries the one-time allocations, so some increase shows.
+    expect(runs.reduce((a, r) => a + (r.peakRssMb as number), 0)).toBeGreaterThan(0);
+    const lstm = runs.filter((r) => r.cell === 'lstm').map((r) => r.workingSetMb);
+    expect(lstm[0]).toBe(lstm[1]);
+    for (const r of report.rows as Row[]) {
+      expect(r.reachedTarget).toBe(2);
+      for (const k of ['meanPeakRssMb', 'sdPeakRssMb', 'meanStepsToTarget', 'sdStepsToTarget', 'meanSecondsToTarget', 'sdSecondsToTarget', 'sdWorkingSetMb']) {
+        expect(r[k] as number, k).toBeGreaterThanOrEqual(0);
+      }
+      expect(r.meanWorkingSetMb as number).toBeGreaterThan(0);
+      expect(r.meanSecondsToTarget as number).toBeGreaterThan(0);
+    }
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    const [title, blank, verdict] = md.split('\n');
+    expect([title, blank]).toEqual(['# charlm compare: corpus', '']);
+    expect(verdict).toMatch(/^Verdict: Best on quality: \*\*(lstm|gru|rnn)\*\* at \d\.\d{4} validation bits per byte/);
+    expect(verdict).toMatch(/within one sd|Welch t = /);
+    expect(verdict).toMatch(/(Fastest|Speed): .* (Least memory|Memory): .* First to the target of \d\.\d{4} bits per character \(the worst run's best\)/);
+    expect(md).toContain('| peak RSS (MB) | working set (MB) | steps to target | training seconds to target | training time (s) | wall time (s) |');
+    const svg = readFileSync(join(out, 'report.svg'), 'utf8');
+    expect(svg).toContain(`target ${target.toFixed(3)}`);
+    expect(svg).toMatch(/<line [^>]*stroke-dasharray="6 4"\/>/);
+  });
+
   it('with --match hidden every cell gets --hidden', async () => {
     const r = await charlm(['compare', corpus.path, '--cells', 'lstm,rnn', '--match', 'hidden', '--out', join(corpus.dir, 'hidden'), ...TINY.slice(0, 8), '--steps', '2', '--eval-every', '2', '--backend', 'cpu', '--json']);
     expect(r.code).toBe(0);
     const rows = events(r.stdout).pop()!.rows as Row[];
     expect(rows.map((x) => x.hidden)).toEqual([16, 16]);
     expect(rows[1].params).toBeLessThan(rows[0].params);
+  });
+
+  it('with a --target-bpc no run reaches says "not reached" and gives null', async () => {
+    const out = join(corpus.dir, 'unreached');
+    const r = await charlm(['compare', corpus.path, '--cells', 'lstm,gru', '--target-bpc', '0.01', '--out', out, ...TINY.slice(0, 8), '--steps', '4', '--eval-every', '2', '--backend', 'cpu', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = events(r.stdout).pop()!;
+    expect(report.targetBpc).toBe(0.01);
+    for (const row of report.rows as Row[]) expect([row.meanStepsToTarget, row.meanSecondsToTarget, row.reachedTarget]).toEqual([null, null, 0]);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('| not reached | not reached |');
+    expect(md).toMatch(/No configuration reached the target of 0\.0100 bits per character on every seed\./);
   });
 
   it('with one seed has no sd anywhere, and puts char and tiktoken runs on one bits-per-byte scale', async () => {
@@ -76,8 +132,16 @@ describe('charlm compare', () => {
     const rows = ev[ev.length - 1].rows as Row[];
     expect(rows.map((x) => x.tokenizer)).toEqual(['char', 'tiktoken:gpt2']);
     for (const row of rows) expect(Object.keys(row).filter((k) => k.startsWith('sd'))).toEqual([]);
+    // Time to target is on bits per character of the text, so a BPE row has it too; the verdict names the tokenizer.
+    for (const row of rows) {
+      expect(row.meanStepsToTarget as number).toBeGreaterThan(0);
+      expect(row.meanWorkingSetMb as number).toBeGreaterThan(0);
+      expect(row.meanPeakRssMb as number).toBeGreaterThanOrEqual(0);
+    }
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).not.toContain('±');
+    expect(md).toMatch(/^# charlm compare: corpus\n\nVerdict: Best on quality: \*\*lstm \((char|tiktoken:gpt2)\)\*\*/);
+    expect(md).toContain('from one seed, whose spread is unknown');
 
     // By hand: bits per byte is total bits over the UTF-8 bytes of the scored validation text (every token but the first).
     const done = ev.filter((e) => e.event === 'run-done');
@@ -103,6 +167,9 @@ describe('charlm compare', () => {
     const b = await charlm(['compare', corpus.path, '--tokenizers', 'char,tiktoken:p50k']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/--tokenizers: .*tiktoken:<encoding>/);
+    const c = await charlm(['compare', corpus.path, '--target-bpc', '-1']);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/--target-bpc must be a number greater than 0 \(got -1\)\./);
   });
 
   it('report.svg renders in a real renderer (rsvg-convert) with three distinct line colours', () => {

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
-import type { ReportRow, RunResult } from '../../train/compare.js';
+import type { ReportRow, ScoredRun } from '../../train/compare.js';
 import type { CompareReport } from './report.js';
+import { renderVerdict } from './verdict.js';
 
 const num = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? '—' : x.toFixed(digits));
 
@@ -14,6 +15,12 @@ function seconds(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '—' : (ms / 1000).toFixed(1);
 }
 
+/** "not reached" rather than a dash: a run that never got there is a result, not a missing number. */
+function toTarget(row: ReportRow, mean: number | null, sd: number | null | undefined, digits: number, withSd: boolean): string {
+  if (mean === null) return row.reachedTarget === 0 ? 'not reached' : `not reached by ${row.seeds - row.reachedTarget} of ${row.seeds} seeds`;
+  return cell(row, mean, sd, digits, withSd);
+}
+
 function rate(x: number | null | undefined): string {
   return x === null || x === undefined ? '—' : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0);
 }
@@ -24,6 +31,8 @@ export function renderMarkdown(r: CompareReport, dir: string): string {
   const budget = [r.budget.steps !== undefined && `${r.budget.steps} steps`, r.budget.minutes !== undefined && `${r.budget.minutes} minutes`].filter(Boolean).join(' or ');
   const lines: string[] = [
     `# charlm compare: ${r.corpus.name}`,
+    '',
+    renderVerdict(r),
     '',
     `${r.corpus.name} (${r.corpus.bytes} bytes, ${r.corpus.source}) · ${r.model.layers} layers, embed ${r.model.embed} · ` +
       `batch ${r.training.batch} × seq ${r.training.seq}, lr ${r.training.lr}, budget ${budget} per run, validation every ${r.training.evalEvery} steps · ` +
@@ -37,11 +46,19 @@ export function renderMarkdown(r: CompareReport, dir: string): string {
       'Bits per byte is the scale every tokenisation shares; ppl per BPE token spreads the same nats over the ' +
       `${r.bpeEncoding} tokens of the validation text. The best row (lowest bits per byte) is marked ★.`,
     '',
+    'Training time is the --minutes clock: steps only, evaluations and saves excluded; wall time includes them. ' +
+      'Peak RSS is the most resident memory each run added to the process over its size just before the run\'s model existed; ' +
+      'the working set is computed from the shapes (weights, gradients, Adam moments, one window\'s activations). ' +
+      (r.target.bpc === null
+        ? 'No run has a validation curve, so there is no target.'
+        : `Steps and training seconds to target are where the validation curve first reaches ${r.target.bpc.toFixed(4)} bits per character of the validation text` +
+          `${r.target.requested ? ' (--target-bpc)' : " (the worst run's best, so every run reaches it)"}, interpolated between evaluations.`),
+    '',
   ];
   if (r.stopped) lines.push('**Stopped early (Ctrl-C): only the runs that finished are in the table.**', '');
   lines.push(
-    '| | cell | tokenizer | hidden | params | val loss | ppl | BPC | bits/byte | ppl per BPE token | chars/s | wall time (s) |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| | cell | tokenizer | hidden | params | val loss | ppl | BPC | bits/byte | ppl per BPE token | chars/s | peak RSS (MB) | working set (MB) | steps to target | training seconds to target | training time (s) | wall time (s) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const row of r.rows) {
     const mark = row.best ? '★' : '';
@@ -55,21 +72,36 @@ export function renderMarkdown(r: CompareReport, dir: string): string {
           b(cell(row, row.meanValBitsPerByte, row.sdValBitsPerByte, 4, withSd)),
           cell(row, row.meanPplPerBpeToken, row.sdPplPerBpeToken, 2, withSd),
           withSd ? `${rate(row.meanCharsPerSec)} ± ${rate(row.sdCharsPerSec)}` : rate(row.meanCharsPerSec),
+          cell(row, row.meanPeakRssMb, row.sdPeakRssMb, 1, withSd),
+          cell(row, row.meanWorkingSetMb, row.sdWorkingSetMb, 2, withSd),
+          toTarget(row, row.meanStepsToTarget, row.sdStepsToTarget, 0, withSd),
+          toTarget(row, row.meanSecondsToTarget, row.sdSecondsToTarget, 1, withSd),
+          withSd ? `${seconds(row.meanTrainMs)} ± ${seconds(row.sdTrainMs)}` : seconds(row.meanTrainMs),
           withSd ? `${seconds(row.meanWallMs)} ± ${seconds(row.sdWallMs)}` : seconds(row.meanWallMs),
         ].join(' | ') +
         ' |',
     );
   }
-  lines.push('', '## Runs', '', '| run | seed | steps | best at step | val loss | bits/byte | unseen val/test tokens | best checkpoint |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  lines.push(
+    '',
+    '## Runs',
+    '',
+    '| run | seed | steps | best at step | val loss | bits/byte | peak RSS (MB) | steps to target | training seconds to target | unseen val/test tokens | best checkpoint |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const run of r.runs) lines.push(runLine(run, dir));
   const failed = r.runs.filter((run) => run.error !== null);
   if (failed.length) lines.push('', ...failed.map((run) => `- ${run.run} failed: ${run.error}`));
-  lines.push('', 'Chart: report.svg (validation bits per byte against step and against wall time).', '');
+  lines.push('', 'Chart: report.svg (validation bits per character against step and against training time, the target as a dashed line).', '');
   return lines.join('\n');
 }
 
-function runLine(run: RunResult, dir: string): string {
+function runLine(run: ScoredRun, dir: string): string {
   // Relative to the report, so the folder can be moved or shared as a whole.
   const best = run.best ? relative(dir, run.best) : run.error ? 'failed' : '—';
-  return `| ${run.run} | ${run.seed} | ${run.steps} | ${run.bestStep ?? '—'} | ${num(run.valLoss, 4)} | ${num(run.valBitsPerByte, 4)} | ${run.unseenTokens ?? '—'} | ${best} |`;
+  const reached = (x: number | null, digits: number): string => (x === null ? 'not reached' : x.toFixed(digits));
+  return (
+    `| ${run.run} | ${run.seed} | ${run.steps} | ${run.bestStep ?? '—'} | ${num(run.valLoss, 4)} | ${num(run.valBitsPerByte, 4)} | ${run.peakRssMb.toFixed(1)} | ` +
+    `${reached(run.stepsToTarget, 0)} | ${reached(run.secondsToTarget, 1)} | ${run.unseenTokens ?? '—'} | ${best} |`
+  );
 }

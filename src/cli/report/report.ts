@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MatchMode, ReportRow, RunResult } from '../../train/compare.js';
+import type { MatchMode, ReportRow, ScoredRun } from '../../train/compare.js';
 import { renderMarkdown } from './markdown.js';
 import { renderSvg } from './svg.js';
 
@@ -14,11 +14,13 @@ export interface CompareReport {
   readonly training: { readonly batch: number; readonly seq: number; readonly lr: number; readonly evalEvery: number };
   readonly seeds: number;
   readonly bpeEncoding: string;
+  /** Validation bits per character that time to target measures to; bpc is null only when no run has a curve. */
+  readonly target: { readonly bpc: number | null; readonly requested: boolean };
   readonly createdAt: string;
   /** True when Ctrl-C ended the comparison early: the rows hold only the runs that finished. */
   readonly stopped: boolean;
   readonly rows: readonly ReportRow[];
-  readonly runs: readonly RunResult[];
+  readonly runs: readonly ScoredRun[];
 }
 
 export const REPORT_FILES = ['report.md', 'report.json', 'report.svg'] as const;

@@ -1,4 +1,4 @@
-import type { RunResult } from '../../train/compare.js';
+import type { ScoredRun } from '../../train/compare.js';
 import type { CompareReport } from './report.js';
 
 /** One colour per report row (cell × tokenizer); seeds of a row share it and differ by dash. */
@@ -16,7 +16,7 @@ const LABEL_GAP = 13;
 const FONT = 'font-family="sans-serif"';
 
 interface Line {
-  readonly run: RunResult;
+  readonly run: ScoredRun;
   readonly color: string;
   readonly dash: string;
 }
@@ -37,9 +37,11 @@ function ticks(lo: number, hi: number, count: number): number[] {
 const label = (t: number): string => (Math.abs(t) >= 1000 ? `${t / 1000}k` : String(t));
 
 /**
- * Validation bits per byte against step (left) and against wall time (right),
- * one line per run with its name at the line's end; names that would collide
- * are pushed apart vertically and joined to their line by a short leader.
+ * Validation bits per character of the text (one scale for every tokenizer,
+ * the one the target is on) against step (left) and against training time
+ * (right), one line per run with its name at the line's end, and the target as
+ * a dashed line; names that would collide are pushed apart vertically and
+ * joined to their line by a short leader.
  */
 export function renderSvg(r: CompareReport): string {
   const rowIndex = new Map(r.rows.map((row, i) => [`${row.cell}\u0000${row.tokenizer}`, i]));
@@ -50,7 +52,8 @@ export function renderSvg(r: CompareReport): string {
       color: PALETTE[(rowIndex.get(`${run.cell}\u0000${run.tokenizer}`) ?? 0) % PALETTE.length],
       dash: DASHES[(run.seed - 1) % DASHES.length],
     }));
-  const ys = lines.flatMap((l) => l.run.curve.map((p) => p.valBitsPerByte));
+  const target = r.target.bpc;
+  const ys = [...lines.flatMap((l) => l.run.curve.map((p) => p.textBpc)), ...(target === null ? [] : [target])];
   let yLo = ys.length ? Math.min(...ys) : 0;
   let yHi = ys.length ? Math.max(...ys) : 1;
   const pad = (yHi - yLo) * 0.05 || 0.1;
@@ -64,9 +67,9 @@ export function renderSvg(r: CompareReport): string {
     `<text x="${WIDTH / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold" fill="#222">${esc(`charlm compare: ${r.corpus.name}`)}</text>`,
     `<text x="${WIDTH / 2}" y="48" text-anchor="middle" font-size="12" fill="#555">${esc(subtitle(r))}</text>`,
   ];
-  const panels: { x: (p: RunResult['curve'][number]) => number; title: string; axis: string; format: (t: number) => string }[] = [
-    { x: (p) => p.step, title: 'validation bits per byte by step', axis: 'step', format: label },
-    { x: (p) => p.elapsedMs / 1000, title: 'validation bits per byte by wall time', axis: 'wall time (s)', format: label },
+  const panels: { x: (p: ScoredRun['curve'][number]) => number; title: string; axis: string; format: (t: number) => string }[] = [
+    { x: (p) => p.step, title: 'validation bits per character by step', axis: 'step', format: label },
+    { x: (p) => p.trainMs / 1000, title: 'validation bits per character by training time', axis: 'training time (s)', format: label },
   ];
   panels.forEach((panel, k) => {
     const left = LEFT[k];
@@ -87,16 +90,21 @@ export function renderSvg(r: CompareReport): string {
     parts.push(`<rect x="${left}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#888"/>`);
     parts.push(`<text x="${left + PANEL_W / 2}" y="${TOP + PANEL_H + 34}" text-anchor="middle" font-size="12" fill="#222">${panel.axis}</text>`);
     parts.push(
-      `<text transform="translate(${left - 48} ${TOP + PANEL_H / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">val bits/byte</text>`,
+      `<text transform="translate(${left - 48} ${TOP + PANEL_H / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">val bits/char</text>`,
     );
+    if (target !== null) {
+      const y = py(target).toFixed(1);
+      parts.push(`<line x1="${left}" x2="${left + PANEL_W}" y1="${y}" y2="${y}" stroke="#555" stroke-width="1.2" stroke-dasharray="6 4"/>`);
+      parts.push(`<text x="${left + 4}" y="${(py(target) - 4).toFixed(1)}" font-size="10" fill="#555">${esc(`target ${target.toFixed(3)}`)}</text>`);
+    }
     const ends: { y: number; line: Line; x: number; ly: number }[] = [];
     for (const line of lines) {
-      const pts = line.run.curve.map((p) => `${px(panel.x(p)).toFixed(1)},${py(p.valBitsPerByte).toFixed(1)}`);
+      const pts = line.run.curve.map((p) => `${px(panel.x(p)).toFixed(1)},${py(p.textBpc).toFixed(1)}`);
       const dash = line.dash ? ` stroke-dasharray="${line.dash}"` : '';
       if (pts.length === 1) parts.push(`<circle cx="${pts[0].split(',')[0]}" cy="${pts[0].split(',')[1]}" r="3" fill="${line.color}"/>`);
       else parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${line.color}" stroke-width="2.2"${dash} stroke-linejoin="round"/>`);
       const last = line.run.curve[line.run.curve.length - 1];
-      ends.push({ y: py(last.valBitsPerByte), ly: py(last.valBitsPerByte), line, x: px(panel.x(last)) });
+      ends.push({ y: py(last.textBpc), ly: py(last.textBpc), line, x: px(panel.x(last)) });
     }
     // Labels sit to the right of the plot, in the gap before the next panel, at their line's last height or pushed apart.
     ends.sort((a, b) => a.y - b.y);
