@@ -48,6 +48,37 @@ export function countDeviceTraffic(): boolean {
   return true;
 }
 
+const countedContexts = new WeakSet<object>();
+let glCounted = false;
+
+function wrapOwn(target: Record<string, unknown>, method: string, count: (args: unknown[]) => void): void {
+  const original = target[method];
+  if (typeof original !== 'function') return;
+  target[method] = function (this: unknown, ...args: unknown[]): unknown {
+    count(args);
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  };
+}
+
+/**
+ * Counts a headless-gl context's blocking readbacks (readPixels) and the
+ * bytes its texture uploads carry (texImage2D / texSubImage2D with data).
+ * GL has no queue submission to count. Idempotent per context.
+ */
+export function countGLTraffic(context: object): void {
+  if (countedContexts.has(context)) return;
+  countedContexts.add(context);
+  glCounted = true;
+  const gl = context as Record<string, unknown>;
+  wrapOwn(gl, 'readPixels', () => totals.readbacks++);
+  const upload = (args: unknown[]): void => {
+    const data = args[args.length - 1];
+    if (ArrayBuffer.isView(data)) totals.uploadBytes += data.byteLength;
+  };
+  wrapOwn(gl, 'texImage2D', upload);
+  wrapOwn(gl, 'texSubImage2D', upload);
+}
+
 export function deviceTraffic(): DeviceTraffic {
   return { ...totals };
 }
@@ -61,13 +92,22 @@ export function trafficPer(before: DeviceTraffic, after: DeviceTraffic, per: num
   };
 }
 
+/** What a benchmark reports: as DeviceTraffic, with `submits` null where the backend has no queue (GL). */
+export interface ReportedTraffic {
+  readonly submits: number | null;
+  readonly readbacks: number;
+  readonly uploadBytes: number;
+}
+
 /**
- * Traffic per unit as a benchmark reports it: counted on webgpu; zero on
- * webasm and cpu, where nothing lives on a device; null on headlessgl, whose
- * texture uploads and readPixels calls this counter does not see.
+ * Traffic per unit as a benchmark reports it: counted on webgpu and on
+ * headlessgl (readPixels and texture uploads; no submissions there); zero on
+ * webasm and cpu, where nothing lives on a device; null where no counter saw
+ * the device.
  */
-export function reportedTraffic(backend: string, before: DeviceTraffic, after: DeviceTraffic, per: number): DeviceTraffic | null {
+export function reportedTraffic(backend: string, before: DeviceTraffic, after: DeviceTraffic, per: number): ReportedTraffic | null {
   if (backend === 'webasm' || backend === 'cpu') return { submits: 0, readbacks: 0, uploadBytes: 0 };
   if (backend === 'webgpu' && installed) return trafficPer(before, after, per);
+  if (backend === 'headlessgl' && glCounted) return { ...trafficPer(before, after, per), submits: null };
   return null;
 }

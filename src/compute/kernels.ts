@@ -1,4 +1,5 @@
 import { GPU, type IKernelRunShortcut, type IPipelineRunShortcut, type IPipelineSettings, type PipelineFunction } from 'gpu.js';
+import { countGLTraffic } from './device-traffic.js';
 import type { KernelSource } from './kernel-sources.js';
 import type { BackendName } from './probe.js';
 import type { WasmGemm } from './wasm-gemm/gemm.js';
@@ -88,6 +89,7 @@ export class KernelRunner {
 
   /** Notes that a pipeline's kernels ran, for the backend report. */
   notePipelineRun(executorKind: string, fallbackReason: string | null): void {
+    this.countGLTraffic((this.gpu as { context?: object | null }).context);
     this.pipelineRuns.add(executorKind);
     if (fallbackReason) this.fallbacks.add(`a pipeline ran on its ${executorKind} executor: ${fallbackReason}`);
   }
@@ -137,11 +139,17 @@ export class KernelRunner {
 
   private noteExecution(key: string, kernel: IKernelRunShortcut): void {
     this.executed.add(key);
+    this.countGLTraffic((kernel.kernel as { context?: object | null }).context);
     const mode = modeOf(kernel);
     if (mode !== this.backend) {
       const reason = (kernel.kernel as { fallbackReason?: string }).fallbackReason ?? 'no reason given';
       this.fallbacks.add(`${key.split(':')[0]} ran on ${mode} instead of ${this.backend}: ${reason}`);
     }
+  }
+
+  /** headless-gl's context exists once a kernel has run: from then on its readbacks and uploads are counted. */
+  private countGLTraffic(context: object | null | undefined): void {
+    if (this.backend === 'headlessgl' && context) countGLTraffic(context);
   }
 
   private kernel(src: KernelSource): IKernelRunShortcut {

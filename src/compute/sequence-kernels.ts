@@ -365,6 +365,19 @@ export function commitFlags(): KernelSource {
   };
 }
 
+/** [loss, Σg², Σ|w|]: what a step reports, as one result, so it comes back in one readback on every backend. */
+export function report(): KernelSource {
+  return {
+    key: 'seq.report',
+    output: [3],
+    source: `function(loss, sq, weightSum) {
+      if (this.thread.x == 0) { return loss[0]; }
+      if (this.thread.x == 1) { return sq[0]; }
+      return weightSum[0];
+    }`,
+  };
+}
+
 /** The new value where flags[1] commits the step, else the old one. */
 export function commit(n: number): KernelSource {
   return {

@@ -127,6 +127,7 @@ export class ResidentTrainStep {
       c: state.c ? state.c.map((c) => c.slice()) : [],
     };
     this.step = optimizer.step;
+    this.hostNewer = 'all';
   }
 
   /** Replaces the carried state (a new epoch, a reset): it uploads with the next step. */
@@ -134,7 +135,14 @@ export class ResidentTrainStep {
     if (!this.resident) throw new Error('ResidentTrainStep.setState before load');
     this.resident.h = state.h.map((h) => h.slice());
     this.resident.c = state.c ? state.c.map((c) => c.slice()) : [];
+    if (this.hostNewer !== 'all') this.hostNewer = 'state';
   }
+
+  /**
+   * What the host replaced since the last step: those arrays are the values
+   * until the next step uploads them (the device still holds the old ones).
+   */
+  private hostNewer: 'all' | 'state' | null = null;
 
   /**
    * One step. The device applies it only when the loss and gradient norm are
@@ -168,10 +176,10 @@ export class ResidentTrainStep {
       Math.min(lossLimit, 3e38),
     ];
     const out = (await this.pipeline(...args)) as Record<string, Float32Array>;
+    this.hostNewer = null;
     this.runner.notePipelineRun(this.pipeline.executorKind, this.pipeline.fallbackReason);
-    const loss = out.loss[0];
-    const gradNorm = Math.sqrt(out.sq[0]);
-    const weightSum = out.weightSum[0];
+    const [loss, sq, weightSum] = flatten(out.report, [3]);
+    const gradNorm = Math.sqrt(sq);
     // the device's own test (clipFlags, commitFlags), in float64 on what it read
     const applied = Number.isFinite(gradNorm) && Number.isFinite(loss) && loss <= lossLimit && Number.isFinite(weightSum);
     if (applied) this.step = step;
@@ -187,9 +195,9 @@ export class ResidentTrainStep {
   async read(): Promise<ResidentContents> {
     const r = this.resident;
     if (!r) throw new Error('ResidentTrainStep.read before load');
-    // Before the first step nothing is on the device yet: the loaded arrays are the values.
+    const newer = (index: number): boolean => this.hostNewer === 'all' || (this.hostNewer === 'state' && index >= this.stateIndex);
     const read = (index: number, host: Float32Array): Promise<Float32Array> =>
-      this.pipeline.executorKind === 'generic' && this.pipeline.plan === null ? Promise.resolve(host.slice()) : this.pipeline.pipeline.readArgument(index);
+      newer(index) ? Promise.resolve(host.slice()) : this.pipeline.pipeline.readArgument(index);
     const join = async (base: number, parts: Float32Array[]): Promise<Float32Array> => {
       const flat = new Float32Array(this.layout.total);
       for (let i = 0; i < this.tensors; i++) flat.set(await read(base + i, parts[i]), this.layout.specs[i].offset);
@@ -417,7 +425,7 @@ export class ResidentTrainStep {
       weightSum = i === 0 ? run(S.accumulate(chunks, false), partial) : run(S.accumulate(chunks, true), weightSum, partial);
     });
     const commit = run(S.commitFlags(), flags, weightSum);
-    const results: Record<string, Handle> = { loss, sq, weightSum };
+    const results: Record<string, Handle> = { report: run(S.report(), loss, sq, weightSum) };
     if (this.returnGradients) this.layout.specs.forEach((s, i) => (results[`g${i}`] = grads.get(s.name)));
     this.layout.specs.forEach((s, i) => {
       results[`p${i}`] = run(S.commit(s.size), next[i].p, args[i], commit);

@@ -31,9 +31,10 @@ export interface StepShape {
 
 /**
  * Where a run's contents live between steps and the step that updates them.
- * On the host (webasm, cpu, headlessgl) they are Float32Arrays the step
- * replaces; on webgpu they stay on the device and `contents()` reads them
- * back, which a run does only to save, sample or evaluate.
+ * On the host (webasm, cpu) they are Float32Arrays the step replaces; on
+ * webgpu (buffers) and headlessgl (textures) they stay on the device and
+ * `contents()` reads them back, which a run does only to save, sample or
+ * evaluate.
  */
 export interface Stepper {
   /** True when the contents live on the device. */
@@ -67,9 +68,9 @@ function lossExceeded(loss: number): string {
   return `the loss exceeded ${EXPLODED_LOSS_FACTOR} times a uniform guess's (${loss.toPrecision(3)} nats per token)`;
 }
 
-/** The resident step on webgpu; the host step everywhere else. */
+/** The resident step on the GPU backends (webgpu, headlessgl); the host step on webasm and cpu. */
 export function createStepper(compute: Compute, model: ModelConfig, shape: StepShape, start: TrainingContents): Stepper {
-  return compute.backend === 'webgpu' ? new DeviceStepper(compute, model, shape, start) : new HostStepper(compute, model, shape, start);
+  return compute.backend === 'webgpu' || compute.backend === 'headlessgl' ? new DeviceStepper(compute, model, shape, start) : new HostStepper(compute, model, shape, start);
 }
 
 class HostStepper implements Stepper {
