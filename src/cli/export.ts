@@ -18,7 +18,7 @@ import { bundleBrowser, webFile } from './export-bundle.js';
  */
 export const PAGE_LIMIT_BYTES = 64 * 1024 * 1024;
 
-const MB = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const MB = (bytes: number): string => (bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} kB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 
 /** The model description the page and the module carry beside the weights; a tiktoken model is refused. */
 export function embeddedModel(c: LoadedCheckpoint): EmbeddedModel {

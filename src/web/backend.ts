@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { GPU, WebGL2Kernel, type IKernelFunctionThis } from 'gpu.js';
 import { KernelRunner } from '../compute/kernels.js';
 import type { BackendName } from '../compute/probe.js';
@@ -53,9 +54,35 @@ async function supported(mode: BrowserMode): Promise<boolean> {
   }
 }
 
-/** null when `mode` works in this browser; else why not, in a few words. */
-async function check(mode: BrowserMode): Promise<string | null> {
+/**
+ * Software rasterisers, as src/compute/probe.ts names them for `--backend
+ * auto` in the terminal (that module reads Node's GPU probes, so it is not
+ * part of the page). Chromium without a GPU draws WebGL on SwiftShader.
+ */
+const SOFTWARE_RENDERER = /llvmpipe|softpipe|swrast|lavapipe|swiftshader|software rasteri[sz]er|microsoft basic render/i;
+
+/** The WebGL renderer's name, where the browser tells it. */
+function glRenderer(mode: 'webgl2' | 'webgl'): string | null {
+  const canvas = document.createElement('canvas');
+  const gl = mode === 'webgl2' ? canvas.getContext('webgl2') : canvas.getContext('webgl');
+  if (!gl) return null;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name: unknown = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return typeof name === 'string' ? name : null;
+}
+
+/**
+ * null when `mode` works in this browser; else why not, in a few words.
+ * Under `auto` a software WebGL renderer is passed over, as the terminal's
+ * auto passes one over: on a CPU it samples some 20 times slower than cpu.
+ */
+async function check(mode: BrowserMode, auto: boolean): Promise<string | null> {
   if (!(await supported(mode))) return 'not supported by this browser';
+  if (auto && (mode === 'webgl2' || mode === 'webgl')) {
+    const renderer = glRenderer(mode);
+    if (renderer !== null && SOFTWARE_RENDERER.test(renderer)) return `software renderer (${renderer})`;
+  }
   const gpu = new GPU({ mode });
   try {
     const kernel = gpu.createKernel(double, { output: [4], precision: 'single', asyncMode: mode === 'webgpu' });
@@ -72,14 +99,16 @@ async function check(mode: BrowserMode): Promise<string | null> {
 }
 
 /**
- * The backend asked for, or under `auto` the first mode that runs a check
- * kernel correctly on the kernel class it asked for: as in the terminal, a
- * silent fallback is a bug, so a request that cannot be met is an error.
+ * The backend asked for, or under `auto` the first mode on real hardware that
+ * runs a check kernel correctly on the kernel class it asked for: as in the
+ * terminal, a silent fallback is a bug, so a request that cannot be met is an
+ * error.
  */
 export async function openBrowserBackend(request: BrowserRequest): Promise<BrowserCompute> {
   const passedOver: string[] = [];
-  for (const mode of request === 'auto' ? BROWSER_MODES : [request]) {
-    const why = await check(mode);
+  const auto = request === 'auto';
+  for (const mode of auto ? BROWSER_MODES : [request]) {
+    const why = await check(mode, auto);
     if (why === null) {
       const runner = new KernelRunner(new GPU({ mode }), RUNNER_BACKEND[mode], Number.POSITIVE_INFINITY, 1);
       return { runner, mode, passedOver };
