@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { DEFAULT_SAMPLE_SEED, MAX_SEED } from '../api/model.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
@@ -27,7 +27,8 @@ export function embeddedModel(c: LoadedCheckpoint): EmbeddedModel {
     throw new ExportError(`${c.path} uses the ${c.vocab.tokenizer} tokenizer, and an exported page carries only the character vocabulary, not tiktoken's encoder.`);
   }
   return {
-    name: basename(c.path),
+    // The run folder too: every run's checkpoint is called latest or best.
+    name: `${basename(dirname(resolve(c.path)))}/${basename(c.path)}`,
     model: c.contents.model,
     vocab: vocab as CharVocabJSON,
     documents: c.training.documents,

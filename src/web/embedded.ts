@@ -7,7 +7,7 @@ import type { ModelConfig } from '../model/config.js';
  * rebuild the vocabulary and the network in the browser and to label the page.
  */
 export interface EmbeddedModel {
-  /** The checkpoint's file name, for the page title. */
+  /** The checkpoint's run folder and file name, for the page title. */
   readonly name: string;
   readonly model: ModelConfig;
   readonly vocab: CharVocabJSON;

@@ -9,7 +9,8 @@ import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
 
 const SCREENSHOT = new URL('./screenshots/export-page.png', import.meta.url);
-const TINY = ['--hidden', '24', '--embed', '8', '--batch', '4', '--seq', '16', '--steps', '60', '--eval-every', '30', '--backend', 'cpu', '--json'];
+// Small enough to train in a few seconds, trained enough that the screenshot shows words.
+const TINY = ['--hidden', '32', '--embed', '8', '--batch', '8', '--seq', '32', '--lr', '0.01', '--steps', '200', '--eval-every', '100', '--backend', 'cpu', '--json'];
 const SETTINGS = { prime: 'The ', seed: 7, length: 240, temperature: 0.9, topK: 12, topP: 0.95 };
 const SAMPLE_FLAGS = ['--prime', SETTINGS.prime, '--seed', String(SETTINGS.seed), '--length', String(SETTINGS.length), '--temperature', String(SETTINGS.temperature), '--top-k', String(SETTINGS.topK), '--top-p', String(SETTINGS.topP)];
 

@@ -77,7 +77,7 @@ export class Chromium {
   }
 
   /** A new tab at `url`, attached; returns the session to address it by. */
-  async open(url: string, width = 1100, height = 560): Promise<string> {
+  async open(url: string, width = 1100, height = 640): Promise<string> {
     const { targetId } = await this.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
     const { sessionId } = await this.send<{ sessionId: string }>('Target.attachToTarget', { targetId, flatten: true });
     await this.send('Page.enable', {}, sessionId);
