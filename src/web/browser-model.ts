@@ -39,7 +39,7 @@ const PAINT_EVERY_MS = 40;
  * `charlm sample` uses, so a seed gives the same text in both.
  */
 export class BrowserModel {
-  readonly vocab: CharVocab;
+  private readonly vocab: CharVocab;
 
   constructor(
     readonly embedded: EmbeddedModel,
@@ -53,11 +53,6 @@ export class BrowserModel {
 
   get mode(): BrowserMode {
     return this.compute.mode;
-  }
-
-  /** Whether samples are documents, each ending where the model ends it. */
-  get documents(): boolean {
-    return this.vocab.endOfDocument !== null;
   }
 
   /** Kernels that ran somewhere other than the chosen mode, with gpu.js's reason; empty when all ran where asked. */
