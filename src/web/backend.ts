@@ -79,6 +79,12 @@ function glRenderer(mode: 'webgl2' | 'webgl'): string | null {
  */
 async function check(mode: BrowserMode, auto: boolean): Promise<string | null> {
   if (!(await supported(mode))) return 'not supported by this browser';
+  if (auto && mode === 'webgpu') {
+    const adapter = await navigator.gpu.requestAdapter();
+    const info = adapter?.info;
+    const name = info ? [info.vendor, info.architecture, info.description].filter((s) => s !== '').join(' ') : '';
+    if (info?.isFallbackAdapter || SOFTWARE_RENDERER.test(name)) return `software adapter (${name || 'a fallback adapter'})`;
+  }
   if (auto && (mode === 'webgl2' || mode === 'webgl')) {
     const renderer = glRenderer(mode);
     if (renderer !== null && SOFTWARE_RENDERER.test(renderer)) return `software renderer (${renderer})`;
@@ -110,7 +116,8 @@ export async function openBrowserBackend(request: BrowserRequest): Promise<Brows
   for (const mode of auto ? BROWSER_MODES : [request]) {
     const why = await check(mode, auto);
     if (why === null) {
-      const runner = new KernelRunner(new GPU({ mode }), RUNNER_BACKEND[mode], Number.POSITIVE_INFINITY, 1);
+      // The browser build's pipelines keep no state between calls, so on webgpu the sampler steps kernel by kernel.
+      const runner = new KernelRunner(new GPU({ mode }), RUNNER_BACKEND[mode], Number.POSITIVE_INFINITY, 1, undefined, false);
       return { runner, mode, passedOver };
     }
     passedOver.push(`${mode}: ${why}`);

@@ -75,7 +75,7 @@ describe.skipIf(!haveChromium)('charlm export in headless Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('--html: the page opened from disk samples the text charlm sample prints, on cpu, on webgl2 and on what auto picks', async () => {
+  it('--html: the page opened from disk samples the text charlm sample prints, on cpu, webgpu, webgl2 and what auto picks', async () => {
     const page = join(dir, 'model.html');
     await exportModel(checkpoint, '--html', page);
     const expected = await cliSample(checkpoint, ...SAMPLE_FLAGS);
@@ -86,19 +86,21 @@ describe.skipIf(!haveChromium)('charlm export in headless Chromium', () => {
     expect(cpu.backend).toBe('cpu');
     expect(`${cpu.texts.join('')}\n`).toBe(expected);
 
-    // WebGL2 on SwiftShader in headless Chromium: its float32 logits may differ from the cpu reference in the
-    // last bits, which would change a draw only where a uniform number falls within that of a boundary; on this
-    // model and these settings it leaves every draw as it is.
-    const webgl2 = await generate(session, pageFields('webgl2'), 'generate');
-    expect(webgl2.status).toMatch(/gpu\.js backend: webgl2/);
-    expect(`${webgl2.texts.join('')}\n`).toBe(expected);
+    // webgpu and webgl2 on SwiftShader: their float32 logits may differ from the cpu reference in the last bits,
+    // which would change a draw only where a uniform number falls that close to a boundary between two symbols;
+    // on this model and these settings every draw is the same.
+    for (const mode of ['webgpu', 'webgl2']) {
+      const r = await generate(session, pageFields(mode), 'generate');
+      expect(r.status).toContain(`gpu.js backend: ${mode}`);
+      expect(`${r.texts.join('')}\n`, mode).toBe(expected);
+    }
 
-    // auto passes over a software WebGL renderer, as the terminal's auto does, and says so.
+    // auto passes over a software WebGPU adapter or WebGL renderer, as the terminal's auto does, and says so.
     const auto = await generate(session, pageFields('auto'), 'generate');
     expect(auto.backend).toMatch(/^(webgpu|webgl2|webgl|cpu)$/);
     expect(auto.status).toContain(`gpu.js backend: ${auto.backend}`);
     expect(auto.status).toMatch(/[\d,]+ chars\/s/);
-    if (auto.backend === 'cpu') expect(auto.status).toMatch(/passed over .*webgl2: software renderer/);
+    if (auto.backend === 'cpu') expect(auto.status).toMatch(/passed over webgpu: software adapter.*webgl2: software renderer/);
     expect(`${auto.texts.join('')}\n`).toBe(expected);
 
     mkdirSync(new URL('.', SCREENSHOT), { recursive: true });

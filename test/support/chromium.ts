@@ -18,8 +18,9 @@ interface Reply {
  * Headless Chromium driven through the DevTools protocol over a pipe
  * (--remote-debugging-pipe: requests on fd 3, replies on fd 4, each message a
  * JSON text ended by a NUL byte), so no port, WebSocket client or npm driver
- * is needed. Flags: software WebGL through SwiftShader, and file:// pages
- * allowed to read file:// URLs.
+ * is needed. Flags: WebGL and a WebGPU adapter on SwiftShader (software, so
+ * the page's auto passes them over but each can be asked for by name), and
+ * file:// pages allowed to read file:// URLs.
  */
 export class Chromium {
   private nextId = 1;
@@ -38,6 +39,9 @@ export class Chromium {
         '--remote-debugging-pipe',
         '--use-angle=swiftshader',
         '--enable-unsafe-swiftshader',
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-webgpu-adapter=swiftshader',
         '--allow-file-access-from-files',
         '--no-first-run',
         '--no-default-browser-check',
