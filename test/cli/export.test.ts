@@ -5,14 +5,14 @@ import { fillTemplate, PAGE_LIMIT_BYTES, pageSizeRefusal } from '../../src/cli/e
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
 
-const TINY = ['--hidden', '16', '--embed', '8', '--batch', '4', '--seq', '16', '--steps', '10', '--eval-every', '5', '--backend', 'cpu', '--json'];
+const TINY = ['--hidden', '16', '--embed', '8', '--batch', '4', '--seq', '16', '--backend', 'cpu', '--json'];
 
 let dir: string;
 let checkpoint: string;
 
 beforeAll(async () => {
   ({ dir } = corpusFile(englishLike(3000)));
-  const r = await charlm(['train', join(dir, 'corpus.txt'), ...TINY, '--out', join(dir, 'run')]);
+  const r = await charlm(['train', join(dir, 'corpus.txt'), ...TINY, '--steps', '10', '--eval-every', '5', '--out', join(dir, 'run')]);
   expect(r.code, r.stderr).toBe(0);
   checkpoint = join(dir, 'run', 'latest.safetensors');
 });
@@ -54,6 +54,13 @@ describe('charlm export refuses what it cannot make a page of', () => {
     writeFileSync(page, 'an earlier page');
     await expectRefusal([foreign, '--html', page], dir, /^charlm: .*foreign\.safetensors/);
     expect(readFileSync(page, 'utf8')).toBe('an earlier page');
+  });
+
+  it('a tiktoken model: the page carries only the character vocabulary', async () => {
+    const out = join(dir, 'tiktoken');
+    const r = await charlm(['train', join(dir, 'corpus.txt'), ...TINY, '--steps', '2', '--eval-every', '1', '--tokenizer', 'tiktoken:gpt2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    await expectRefusal([join(out, 'latest.safetensors'), '--html', join(dir, 'tiktoken.html')], dir, /^charlm: .* uses the tiktoken:gpt2 tokenizer, and an exported page carries only the character vocabulary/);
   });
 
   it('a page in a folder that does not exist: one sentence, nothing written', async () => {
