@@ -40,7 +40,7 @@ export function embeddedModel(c: LoadedCheckpoint): EmbeddedModel {
 /** A refusal when a page of `pageBytes` would pass the limit, else null. */
 export function pageSizeRefusal(path: string, pageBytes: number): string | null {
   if (pageBytes <= PAGE_LIMIT_BYTES) return null;
-  return `${path} would make a page of ${MB(pageBytes)}, over the ${MB(PAGE_LIMIT_BYTES)} an exported page may be; export it with --js, which fetches its weights as binary.`;
+  return `${path} would make a page of ${MB(pageBytes)}, over the ${PAGE_LIMIT_BYTES / 1024 / 1024} MB an exported page may be; export it with --js, which fetches its weights as binary.`;
 }
 
 const weightBytes = (params: Float32Array): Buffer => Buffer.from(params.buffer, params.byteOffset, params.byteLength);

@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint/run-checkpoint.js';
 import { fillTemplate, PAGE_LIMIT_BYTES, pageSizeRefusal } from '../../src/cli/export.js';
+import { parameterCount } from '../../src/model/params.js';
+import { zeroState } from '../../src/model/state.js';
 import { charlm } from '../support/cli.js';
 import { corpusFile, englishLike } from '../support/corpus.js';
 
@@ -73,10 +76,24 @@ describe('charlm export refuses what it cannot make a page of', () => {
     expect(r.stderr).toMatch(/--html <file>, --js <folder>/);
   });
 
+  it('a model whose page would pass 64 MB: one sentence pointing to --js, no page written', async () => {
+    // The tiny run's checkpoint widened to 2 × 1040 LSTM units: 13 million parameters, 66 MB as base64.
+    const small = decodeCheckpoint(readFileSync(checkpoint), checkpoint);
+    const model = { ...small.model, hidden: 1040 };
+    const n = parameterCount(model);
+    const big = join(dir, 'big.safetensors');
+    writeFileSync(big, encodeCheckpoint({ ...small, model, params: new Float32Array(n), optimizer: { kind: 'sgd', step: 0, first: new Float32Array(n), second: null }, state: zeroState(model, small.batch) }));
+    try {
+      await expectRefusal([big, '--html', join(dir, 'big.html')], dir, /^charlm: .*big\.safetensors would make a page of 66\.\d MB, over the 64 MB an exported page may be; export it with --js/);
+    } finally {
+      rmSync(big);
+    }
+  });
+
   it('a page over the limit, in one sentence pointing to --js', () => {
     expect(pageSizeRefusal('big.safetensors', PAGE_LIMIT_BYTES)).toBeNull();
-    expect(pageSizeRefusal('big.safetensors', PAGE_LIMIT_BYTES + 1)).toBe(
-      'big.safetensors would make a page of 64.0 MB, over the 64.0 MB an exported page may be; export it with --js, which fetches its weights as binary.',
+    expect(pageSizeRefusal('big.safetensors', PAGE_LIMIT_BYTES + 1024 * 1024)).toBe(
+      'big.safetensors would make a page of 65.0 MB, over the 64 MB an exported page may be; export it with --js, which fetches its weights as binary.',
     );
   });
 });
