@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { DEFAULT_SAMPLE_SEED, MAX_SEED } from '../api/model.js';
 import { writeFileAtomic } from '../checkpoint/atomic.js';
-import type { CharVocabJSON } from '../data/vocab.js';
+import { CharVocab } from '../data/vocab.js';
 import { MODEL_ELEMENT, MODULE_FILE, WEIGHTS_ELEMENT, WEIGHTS_FILE, type EmbeddedModel } from '../web/embedded.js';
 import { loadForUse, type LoadedCheckpoint } from './checkpoint-model.js';
 import { ExportError } from './errors.js';
@@ -22,15 +22,14 @@ const MB = (bytes: number): string => (bytes < 1024 * 1024 ? `${Math.ceil(bytes 
 
 /** The model description the page and the module carry beside the weights; a tiktoken model is refused. */
 export function embeddedModel(c: LoadedCheckpoint): EmbeddedModel {
-  const vocab = c.contents.vocab as CharVocabJSON | { type: string };
-  if (vocab.type !== 'char') {
+  if (!(c.vocab instanceof CharVocab)) {
     throw new ExportError(`${c.path} uses the ${c.vocab.tokenizer} tokenizer, and an exported page carries only the character vocabulary, not tiktoken's encoder.`);
   }
   return {
     // The run folder too: every run's checkpoint is called latest or best.
     name: `${basename(dirname(resolve(c.path)))}/${basename(c.path)}`,
     model: c.contents.model,
-    vocab: vocab as CharVocabJSON,
+    vocab: c.vocab.toJSON(),
     documents: c.training.documents,
     step: c.progress.step,
     seed: { default: DEFAULT_SAMPLE_SEED, max: MAX_SEED },
@@ -73,7 +72,7 @@ async function writePage(c: LoadedCheckpoint, embedded: EmbeddedModel, out: stri
   const template = await readFile(webFile('page.html'), 'utf8');
   // JSON inside a <script> element: a "</script>" in a symbol or a name must not close it.
   const json = JSON.stringify(embedded).replace(/</g, '\\u003c');
-  const page = Buffer.from(fillTemplate(template, { TITLE: escapeHtml(embedded.name), MODEL_JSON: json, WEIGHTS: weights, APP: app }));
+  const page = Buffer.from(fillTemplate(template, { TITLE: escapeHtml(embedded.name), MODEL_ID: MODEL_ELEMENT, MODEL_JSON: json, WEIGHTS_ID: WEIGHTS_ELEMENT, WEIGHTS: weights, APP: app }));
   const refusal = pageSizeRefusal(c.path, page.length);
   if (refusal) throw new ExportError(refusal);
   await writeFileAtomic(out, page);
