@@ -5,7 +5,7 @@ import type { BackendName } from '../compute/probe.js';
 
 /** gpu.js's modes in a browser, in the order `auto` tries them. */
 export type BrowserMode = 'webgpu' | 'webgl2' | 'webgl' | 'cpu';
-export const BROWSER_MODES: readonly BrowserMode[] = ['webgpu', 'webgl2', 'webgl', 'cpu'];
+const BROWSER_MODES: readonly BrowserMode[] = ['webgpu', 'webgl2', 'webgl', 'cpu'];
 export type BrowserRequest = 'auto' | BrowserMode;
 
 /** A browser backend that ran a check kernel correctly, ready for the sampler. */

@@ -35,8 +35,9 @@ const ui = {
 };
 
 const m = embedded.model;
-const documents = embedded.vocab.endOfDocument !== undefined;
-ui.about.textContent = `${m.cell.toUpperCase()} ${m.layers}×${m.hidden}, ${params.length.toLocaleString('en-US')} parameters, ${m.vocabSize} symbols, trained ${embedded.step.toLocaleString('en-US')} steps · sampled in this page by charlm's own sampler on gpu.js`;
+const documents = embedded.documents !== null;
+const trainedOn = documents ? `, on documents (--documents ${embedded.documents})` : '';
+ui.about.textContent = `${m.cell.toUpperCase()} ${m.layers}×${m.hidden}, ${params.length.toLocaleString('en-US')} parameters, ${m.vocabSize} symbols, trained ${embedded.step.toLocaleString('en-US')} steps${trainedOn} · sampled in this page by charlm's own sampler on gpu.js`;
 ui.temperature.value = String(DEFAULT_SAMPLING.temperature);
 ui.topK.value = String(DEFAULT_SAMPLING.topK);
 ui.topP.value = String(DEFAULT_SAMPLING.topP);
