@@ -3,8 +3,13 @@ import { BackendError } from '../compute/backend.js';
 import { DataError } from '../data/errors.js';
 import { TrainingError } from '../train/trainer.js';
 
+/** `charlm export` refusing a checkpoint it cannot make a page of; the message is one sentence naming the file. */
+export class ExportError extends Error {
+  override readonly name = 'ExportError';
+}
+
 /** Errors whose message is written for the person at the terminal: print it, no stack trace. */
-const USER_ERRORS: readonly (new (...args: never[]) => Error)[] = [BackendError, CheckpointError, DataError, TrainingError];
+const USER_ERRORS: readonly (new (...args: never[]) => Error)[] = [BackendError, CheckpointError, DataError, ExportError, TrainingError];
 
 /** One clear sentence on stderr and a non-zero exit; a stack trace only for what is a bug in charlm. */
 export function reportAndExit(error: unknown): never {

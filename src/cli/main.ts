@@ -6,6 +6,7 @@ import { compareCommand } from './compare.js';
 import { corporaCommand } from './corpora.js';
 import { reportAndExit } from './errors.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
@@ -22,7 +23,7 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 const runtime = import.meta.url.endsWith('.ts') ? 'TypeScript sources through tsx' : 'compiled';
 
 // Registered in the order `charlm --help` lists them.
-const cli = [trainCommand, sampleCommand, evalCommand, compareCommand, infoCommand, corporaCommand, benchCommand]
+const cli = [trainCommand, sampleCommand, evalCommand, compareCommand, infoCommand, exportCommand, corporaCommand, benchCommand]
   .reduce((y, command) => command(y), yargs(hideBin(process.argv)))
   .scriptName('charlm')
   .usage('$0 <command> [options]\n\nA character-level language-model workbench: train LSTM / GRU / RNN models on gpu.js.')

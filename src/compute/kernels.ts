@@ -27,6 +27,12 @@ export class KernelRunner {
     private readonly threads: number,
     /** When set, kernels with a `product` run on this WebAssembly SIMD GEMM instead of gpu.js. */
     private readonly gemm?: WasmGemm,
+    /**
+     * Whether createPipeline keeps state on the device between calls (its
+     * `carry` and `resident` settings): the gpu.js in node_modules does, patched
+     * by src/compute/patches; gpu.js's prebuilt browser build is not patched.
+     */
+    readonly pipelinesCarryState = true,
   ) {}
 
   private gemmRan = false;

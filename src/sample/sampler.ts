@@ -21,7 +21,7 @@ export interface Drawn {
  */
 export class Sampler {
   private readonly network: Network;
-  /** On webgpu: symbols run on the device, one readback of the logits each (created on first use). */
+  /** On webgpu with a pipeline that carries state: symbols run on the device, one readback of the logits each (created on first use). */
   private device: DevicePredictor | null = null;
   /** The device predictor carries one stream's state: a second generator at the same time steps on the host. */
   private deviceBusy = false;
@@ -59,7 +59,8 @@ export class Sampler {
     // The weights stay as they are while this generator runs (it ends, returns or is
     // abandoned through return()), so wasm-gemm keeps them packed between symbols.
     this.runner.pin(params);
-    const device = this.runner.backend === 'webgpu' && !this.deviceBusy ? (this.device ??= new DevicePredictor(this.runner, this.model)) : null;
+    const onDevice = this.runner.backend === 'webgpu' && this.runner.pipelinesCarryState;
+    const device = onDevice && !this.deviceBusy ? (this.device ??= new DevicePredictor(this.runner, this.model)) : null;
     if (device) this.deviceBusy = true;
     try {
       let logits: Float32Array = new Float32Array(this.model.vocabSize);

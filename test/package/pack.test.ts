@@ -84,7 +84,7 @@ describe('the npm package', () => {
 
   it('publishes the compiled build with declarations, the bin and the gpu.js patch; no sources, tests or fixtures', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'bin/charlm', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'scripts/patch-gpujs.mjs', 'src/compute/patches/gpu.js+2.24.1.patch']));
+    expect(paths).toEqual(expect.arrayContaining(['package.json', 'bin/charlm', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/web/page.html', 'scripts/patch-gpujs.mjs', 'src/compute/patches/gpu.js+2.24.1.patch']));
     expect(paths.filter((p) => p.startsWith('test/') || p.startsWith('corpora/') || p.startsWith('checkpoints/'))).toEqual([]);
     expect(paths.filter((p) => /\.tsx?$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((p) => p.startsWith('src/') && !p.startsWith('src/compute/patches/'))).toEqual([]);
@@ -118,6 +118,14 @@ describe('the npm package', () => {
     await cp(join(FIXTURES, 'sample.mjs'), join(consumer, 'sample.mjs'));
     const script = await ok(process.execPath, ['sample.mjs', 'run/best.safetensors'], consumer);
     expect(script.stdout).toBe(sampled.stdout);
+  });
+
+  it('exports a page from npx: the compiled build bundles dist/web with esbuild and reads its page.html', async () => {
+    const r = await ok('npx', ['charlm', 'export', 'run/best.safetensors', '--html', 'page.html'], consumer);
+    expect(r.stdout).toMatch(/^wrote page\.html /);
+    const html = await readFile(join(consumer, 'page.html'), 'utf8');
+    expect(html).toContain('id="charlm-weights"');
+    expect(html).not.toMatch(/\{\{[A-Z_]+\}\}/);
   });
 
   it('in a checkout, bin/charlm runs dist/ while it is current, else the sources through tsx, and says why', async () => {
