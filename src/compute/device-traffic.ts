@@ -19,39 +19,8 @@ interface Prototyped {
   prototype: Record<string, unknown>;
 }
 
-function wrap(cls: unknown, method: string, count: (args: unknown[]) => void): boolean {
-  const proto = (cls as Prototyped | undefined)?.prototype;
-  const original = proto?.[method];
-  if (typeof original !== 'function') return false;
-  proto![method] = function (this: unknown, ...args: unknown[]): unknown {
-    count(args);
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  };
-  return true;
-}
-
-/** Whether the counter is installed (the WebGPU classes were found); idempotent. */
-export function countDeviceTraffic(): boolean {
-  if (installed) return true;
-  const g = globalThis as Record<string, unknown>;
-  if (!g.GPUQueue || !g.GPUBuffer) return false;
-  wrap(g.GPUQueue, 'submit', () => totals.submits++);
-  wrap(g.GPUQueue, 'writeBuffer', (args) => {
-    // writeBuffer(buffer, offset, data, dataOffset?, size?): size counts elements of a typed array
-    const data = args[2] as ArrayBufferView | ArrayBuffer;
-    const bytes = ArrayBuffer.isView(data) ? data.byteLength : data.byteLength;
-    const element = ArrayBuffer.isView(data) && 'BYTES_PER_ELEMENT' in data ? (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
-    totals.uploadBytes += typeof args[4] === 'number' ? args[4] * element : bytes - (typeof args[3] === 'number' ? args[3] * element : 0);
-  });
-  wrap(g.GPUBuffer, 'mapAsync', () => totals.readbacks++);
-  installed = true;
-  return true;
-}
-
-const countedContexts = new WeakSet<object>();
-let glCounted = false;
-
-function wrapOwn(target: Record<string, unknown>, method: string, count: (args: unknown[]) => void): void {
+/** Replaces `target[method]` (a class's prototype, or one object) by a version that counts each call first. */
+function wrap(target: Record<string, unknown>, method: string, count: (args: unknown[]) => void): void {
   const original = target[method];
   if (typeof original !== 'function') return;
   target[method] = function (this: unknown, ...args: unknown[]): unknown {
@@ -59,6 +28,28 @@ function wrapOwn(target: Record<string, unknown>, method: string, count: (args: 
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   };
 }
+
+/** Whether the counter is installed (the WebGPU classes were found); idempotent. */
+export function countDeviceTraffic(): boolean {
+  if (installed) return true;
+  const g = globalThis as Record<string, unknown>;
+  if (!g.GPUQueue || !g.GPUBuffer) return false;
+  const queue = (g.GPUQueue as Prototyped).prototype;
+  wrap(queue, 'submit', () => totals.submits++);
+  wrap(queue, 'writeBuffer', (args) => {
+    // writeBuffer(buffer, offset, data, dataOffset?, size?): size counts elements of a typed array
+    const data = args[2] as ArrayBufferView | ArrayBuffer;
+    const bytes = ArrayBuffer.isView(data) ? data.byteLength : data.byteLength;
+    const element = ArrayBuffer.isView(data) && 'BYTES_PER_ELEMENT' in data ? (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    totals.uploadBytes += typeof args[4] === 'number' ? args[4] * element : bytes - (typeof args[3] === 'number' ? args[3] * element : 0);
+  });
+  wrap((g.GPUBuffer as Prototyped).prototype, 'mapAsync', () => totals.readbacks++);
+  installed = true;
+  return true;
+}
+
+const countedContexts = new WeakSet<object>();
+let glCounted = false;
 
 /**
  * Counts a headless-gl context's blocking readbacks (readPixels) and the
@@ -70,13 +61,13 @@ export function countGLTraffic(context: object): void {
   countedContexts.add(context);
   glCounted = true;
   const gl = context as Record<string, unknown>;
-  wrapOwn(gl, 'readPixels', () => totals.readbacks++);
+  wrap(gl, 'readPixels', () => totals.readbacks++);
   const upload = (args: unknown[]): void => {
     const data = args[args.length - 1];
     if (ArrayBuffer.isView(data)) totals.uploadBytes += data.byteLength;
   };
-  wrapOwn(gl, 'texImage2D', upload);
-  wrapOwn(gl, 'texSubImage2D', upload);
+  wrap(gl, 'texImage2D', upload);
+  wrap(gl, 'texSubImage2D', upload);
 }
 
 export function deviceTraffic(): DeviceTraffic {

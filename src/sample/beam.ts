@@ -46,7 +46,7 @@ type BeamStep = (tokens: Float32Array, from: readonly number[], keep: readonly b
  * probability from there. Returns the best finished continuation.
  */
 export async function beamSearch(runner: KernelRunner, model: ModelConfig, params: Float32Array, prime: Int32Array, search: BeamSearch): Promise<Drawn[]> {
-  if (runner.backend === 'webgpu' && runner.pipelinesCarryState) {
+  if (DevicePredictor.runsOn(runner)) {
     const device = new DevicePredictor(runner, model, search.width);
     device.load(params);
     device.setState(zeroState(model, search.width));

@@ -53,6 +53,11 @@ export class DevicePredictor {
 
   private readonly identity: { from: Float32Array; keep: Float32Array };
 
+  /** Whether `runner` can sample on the device: webgpu, with a gpu.js whose pipelines carry state (not the browser build). */
+  static runsOn(runner: KernelRunner): boolean {
+    return runner.backend === 'webgpu' && runner.pipelinesCarryState;
+  }
+
   constructor(
     private readonly runner: KernelRunner,
     readonly model: ModelConfig,

@@ -59,8 +59,7 @@ export class Sampler {
     // The weights stay as they are while this generator runs (it ends, returns or is
     // abandoned through return()), so wasm-gemm keeps them packed between symbols.
     this.runner.pin(params);
-    const onDevice = this.runner.backend === 'webgpu' && this.runner.pipelinesCarryState;
-    const device = onDevice && !this.deviceBusy ? (this.device ??= new DevicePredictor(this.runner, this.model)) : null;
+    const device = DevicePredictor.runsOn(this.runner) && !this.deviceBusy ? (this.device ??= new DevicePredictor(this.runner, this.model)) : null;
     if (device) this.deviceBusy = true;
     try {
       let logits: Float32Array = new Float32Array(this.model.vocabSize);

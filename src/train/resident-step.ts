@@ -73,6 +73,11 @@ export class ResidentTrainStep {
   private readonly maskCount: number;
   private resident: { params: Float32Array[]; first: Float32Array[]; second: Float32Array[]; h: Float32Array[]; c: Float32Array[] } | null = null;
   private step = 0;
+  /**
+   * What the host replaced since the last step: those arrays are the values
+   * until the next step uploads them (the device still holds the old ones).
+   */
+  private hostNewer: 'all' | 'state' | null = null;
   /** Ones for windows without a keep mask (the state always carries on). */
   private readonly ones: Float32Array;
 
@@ -137,12 +142,6 @@ export class ResidentTrainStep {
     this.resident.c = state.c ? state.c.map((c) => c.slice()) : [];
     if (this.hostNewer !== 'all') this.hostNewer = 'state';
   }
-
-  /**
-   * What the host replaced since the last step: those arrays are the values
-   * until the next step uploads them (the device still holds the old ones).
-   */
-  private hostNewer: 'all' | 'state' | null = null;
 
   /**
    * One step. The device applies it only when the loss and gradient norm are
