@@ -2,16 +2,22 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BYTES_PER_MB } from '../model/working-set.js';
 
+let gc: (() => void) | null = null;
+
 /**
  * A full garbage collection, so a run's baseline holds none of the previous
  * run's garbage (whose release inside the next run would hide what that run
  * adds). Node gives `gc` only to processes started with --expose-gc; setting
- * the flag at run time exposes it to contexts created after.
+ * the flag at run time exposes it to contexts created after. Done on first
+ * use, not at import: every command and the library import this module.
  */
-const collect: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
+function collect(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
 
 /**
  * The peak resident memory one run adds to this process, over the resident
