@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { GPU, HeadlessGLKernel, type IKernelFunctionThis, type IKernelRunShortcut } from 'gpu.js';
+import { SOFTWARE_RENDERER } from './software-renderer.js';
 import { dawnBackendInUse, installNavigatorGPU } from './webgpu-shim.js';
 
 export type BackendName = 'webgpu' | 'headlessgl' | 'webasm' | 'cpu';
@@ -18,9 +19,6 @@ export interface BackendProbe {
   /** Renderer or adapter description when available, otherwise why not (one sentence). */
   detail: string;
 }
-
-const SOFTWARE_RENDERER =
-  /llvmpipe|softpipe|swrast|lavapipe|swiftshader|software rasteri[sz]er|microsoft basic render/i;
 
 const INPUT_A = [1, 2, 3, 4, 5, 6, 7, 8];
 const INPUT_B = [0.5, -1, 0.25, 0, 3, -2.5, 0.125, 10];

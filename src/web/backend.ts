@@ -2,6 +2,7 @@
 import { GPU, WebGL2Kernel, type IKernelFunctionThis } from 'gpu.js';
 import { KernelRunner } from '../compute/kernels.js';
 import type { BackendName } from '../compute/probe.js';
+import { SOFTWARE_RENDERER } from '../compute/software-renderer.js';
 
 /** gpu.js's modes in a browser, in the order `auto` tries them. */
 export type BrowserMode = 'webgpu' | 'webgl2' | 'webgl' | 'cpu';
@@ -53,13 +54,6 @@ async function supported(mode: BrowserMode): Promise<boolean> {
       return true;
   }
 }
-
-/**
- * Software rasterisers, as src/compute/probe.ts names them for `--backend
- * auto` in the terminal (that module reads Node's GPU probes, so it is not
- * part of the page). Chromium without a GPU draws WebGL on SwiftShader.
- */
-const SOFTWARE_RENDERER = /llvmpipe|softpipe|swrast|lavapipe|swiftshader|software rasteri[sz]er|microsoft basic render/i;
 
 /** The WebGL renderer's name, where the browser tells it. */
 function glRenderer(mode: 'webgl2' | 'webgl'): string | null {
